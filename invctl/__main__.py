@@ -1,0 +1,3 @@
+from invctl.cli.main import run
+
+run()

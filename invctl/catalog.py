@@ -1,0 +1,205 @@
+"""The catalog (items.toml) and suppliers (suppliers.toml): human-written TOML.
+
+Reading validates with pydantic; writing keeps every hand edit and comment: a new entry
+is appended as a new table, a change goes through tomlkit, which preserves the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from invctl.errors import Refused
+from invctl.settings import load_toml, pydantic_message
+
+ITEMS_FILE = "items.toml"
+SUPPLIERS_FILE = "suppliers.toml"
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-]{0,63}")
+ID_RULE = "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+
+
+def check_id(kind: str, value: str) -> str:
+    if not ID_PATTERN.fullmatch(value):
+        raise Refused(f"{kind} {value!r} is not valid: use {ID_RULE}")
+    return value
+
+
+class Item(BaseModel):
+    """One SKU of the catalog (a table of items.toml)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    unit: str = "pcs"
+    category: str | None = None
+    price: Decimal | None = None
+    cost: Decimal | None = None
+    supplier: str | None = None
+    reorder_point: Decimal | None = None
+    reorder_qty: Decimal | None = None
+    max_stock: Decimal | None = None
+    pack_size: Decimal | None = None
+    aliases: list[str] = []
+    components: dict[str, Decimal] = {}
+
+    @field_validator("price", "cost", "reorder_point", "reorder_qty", "max_stock", "pack_size")
+    @classmethod
+    def _non_negative(cls, v: Decimal | None) -> Decimal | None:
+        if v is not None and (not v.is_finite() or v < 0):
+            raise ValueError("must be a number >= 0")
+        return v
+
+
+class Supplier(BaseModel):
+    """One supplier (a table of suppliers.toml)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    lead_time: int | None = None  # promised days from order to receipt
+    email: str | None = None
+    phone: str | None = None
+    pack_size: Decimal | None = None
+    min_order: Decimal | None = None
+
+
+def _load(path: Path, model: type[BaseModel], kind: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, table in load_toml(path).items():
+        if not isinstance(table, dict):
+            raise Refused(f"{path}: {key!r} must be a table ([{key}]) describing one {kind}")
+        if not ID_PATTERN.fullmatch(key):
+            raise Refused(f"{path}: [{key}]: {kind} id is not valid: use {ID_RULE}")
+        try:
+            out[key] = model.model_validate(table)
+        except ValidationError as exc:
+            raise Refused(f"{path}: [{key}] {pydantic_message(exc)}") from None
+    return out
+
+
+class Catalog:
+    """Items and suppliers of a ledger, with the files they came from."""
+
+    def __init__(self, root: Path, items: dict[str, Item], suppliers: dict[str, Supplier]):
+        self.root = root
+        self.items = items
+        self.suppliers = suppliers
+        self._aliases = {a: sku for sku, it in items.items() for a in it.aliases}
+
+    @classmethod
+    def load(cls, root: Path) -> Catalog:
+        return cls(
+            root,
+            _load(root / ITEMS_FILE, Item, "item"),
+            _load(root / SUPPLIERS_FILE, Supplier, "supplier"),
+        )
+
+    def item(self, sku: str) -> Item:
+        found = self.items.get(sku)
+        if found is None:
+            raise Refused(f"unknown SKU {sku!r}; add it first: invctl item add {sku} --name \"...\"" + _did_you_mean(sku, self.items))
+        return found
+
+    def supplier(self, sid: str) -> Supplier:
+        found = self.suppliers.get(sid)
+        if found is None:
+            raise Refused(f"unknown supplier {sid!r}; add it first: invctl supplier add {sid} --name \"...\"" + _did_you_mean(sid, self.suppliers))
+        return found
+
+    def resolve(self, name: str) -> str | None:
+        """A SKU from a SKU or one of its aliases."""
+        if name in self.items:
+            return name
+        return self._aliases.get(name)
+
+
+def _did_you_mean(name: str, known: dict[str, Any]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(name, list(known), n=1)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _toml_value(value: Any) -> Any:
+    # Money and fractional quantities go in as strings so their decimals stay exact.
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) else str(value)
+    return value
+
+
+def append_table(path: Path, key: str, fields: dict[str, Any]) -> None:
+    """Add a new [key] table at the end of a TOML file, leaving the rest byte for byte."""
+    doc = tomlkit.document()
+    table = tomlkit.table()
+    for k, v in fields.items():
+        if v is not None and v != [] and v != {}:
+            table[k] = _toml_value(v)
+    doc[key] = table
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+    _write_text(path, text + sep + tomlkit.dumps(doc))
+
+
+def update_table(path: Path, key: str, changes: dict[str, Any]) -> None:
+    """Change keys of an existing table with tomlkit, which keeps comments and layout."""
+    doc = tomlkit.parse(path.read_text(encoding="utf-8"))
+    table = doc[key]
+    for k, v in changes.items():
+        if v is None:
+            if k in table:
+                del table[k]
+        else:
+            table[k] = _toml_value(v)
+    _write_text(path, tomlkit.dumps(doc))
+
+
+def _write_text(path: Path, text: str) -> None:
+    # Write beside, then rename: a crash never leaves a half-written catalog.
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    if path.exists():
+        os.chmod(tmp, path.stat().st_mode & 0o777)
+    os.replace(tmp, path)
+
+
+def _validated(model: type[BaseModel], fields: dict[str, Any], where: str) -> BaseModel:
+    try:
+        return model.model_validate({k: v for k, v in fields.items() if v is not None})
+    except ValidationError as exc:
+        raise Refused(f"{where}: {pydantic_message(exc)}") from None
+
+
+def add_entry(root: Path, kind: str, key: str, fields: dict[str, Any]) -> None:
+    """Add an item or a supplier as a new table at the end of its file."""
+    model: type[BaseModel] = Item if kind == "item" else Supplier
+    filename = ITEMS_FILE if kind == "item" else SUPPLIERS_FILE
+    check_id("SKU" if kind == "item" else "supplier id", key)
+    existing = _load(root / filename, model, kind)
+    if key in existing:
+        raise Refused(f"{kind} {key} exists already in {filename}; change it with `invctl {kind} set {key} ...`")
+    _validated(model, fields, f"{kind} {key}")
+    append_table(root / filename, key, fields)
+
+
+def set_entry(root: Path, kind: str, key: str, changes: dict[str, Any]) -> None:
+    """Change keys of an item or supplier; comments and layout of the file are kept."""
+    model: type[BaseModel] = Item if kind == "item" else Supplier
+    filename = ITEMS_FILE if kind == "item" else SUPPLIERS_FILE
+    existing = _load(root / filename, model, kind)
+    if key not in existing:
+        raise Refused(f"unknown {kind} {key!r}" + _did_you_mean(key, existing))
+    if not changes:
+        raise Refused(f"nothing to change; give at least one option (see `invctl {kind} set --help`)")
+    merged = existing[key].model_dump(exclude_none=True)
+    merged.update(changes)
+    _validated(model, merged, f"{kind} {key}")
+    update_table(root / filename, key, changes)

@@ -1,0 +1,115 @@
+"""`invctl check`: validate the whole ledger and say where every problem is.
+
+The replay already reports lines that do not decode, values it cannot use and stock
+that goes negative; this adds what needs the whole journal at once (duplicate ids, void
+targets) and the stricter rules writers follow (money decimals, known SKUs and
+locations, lines in the right month file).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from invctl import events as E
+from invctl.catalog import ID_PATTERN, ID_RULE
+from invctl.errors import Problem
+from invctl.journal import FileRead, file_month, list_files, locked, set_aside_torn
+from invctl.numbers import decimals_of, parse_decimal
+from invctl.replay import replay
+from invctl.settings import Ledger
+
+_MONEY_KEYS = ("cost", "price", "refund")
+
+
+def check_ledger(ledger: Ledger) -> list[Problem]:
+    problems: list[Problem] = []
+    catalog_items: dict[str, Any] = {}
+    suppliers: dict[str, Any] = {}
+    try:
+        catalog = ledger.catalog
+        catalog_items, suppliers = catalog.items, catalog.suppliers
+    except Exception as exc:  # a broken catalog is itself a problem to list
+        problems.append(Problem("items.toml", 0, str(exc)))
+    places = ledger.settings.places
+    locations = set(ledger.settings.locations)
+    first_seen: dict[str, tuple[str, int]] = {}
+    voids: list[tuple[str, int, E.Voided]] = []
+    kinds: dict[str, str] = {}
+    for path in list_files(ledger):
+        rel = ledger.rel(path)
+        month = file_month(path)
+        for line, raw in FileRead.read(path).lines():
+            try:
+                ev = E.decoder.decode(raw)
+            except msgspec.DecodeError:
+                continue  # the replay reports it
+            here = (rel, line)
+
+            def add(message: str, severity: str = "error", here: tuple[str, int] = here) -> None:
+                problems.append(Problem(here[0], here[1], message, severity))
+
+            if ev.id in first_seen:
+                p, n = first_seen[ev.id]
+                add(f"duplicate id {ev.id} (first on {p}:{n}); remove one of the two lines")
+            else:
+                first_seen[ev.id] = here
+            kinds[ev.id] = type(ev).__struct_config__.tag
+            if month and (ev.ts.year, ev.ts.month) != month:
+                add(f"event of {ev.ts:%Y-%m} in the {month[0]:04d}-{month[1]:02d} file (replay still orders it right, only slower)", "warning")
+            if isinstance(ev, E.Voided):
+                voids.append((rel, line, ev))
+                continue
+            sku = getattr(ev, "sku", None)
+            if sku is not None:
+                if not ID_PATTERN.fullmatch(sku):
+                    add(f"SKU {sku!r} is not valid: use {ID_RULE}")
+                elif catalog_items and sku not in catalog_items:
+                    add(f"unknown SKU {sku!r}: not in items.toml; add it with `invctl item add {sku} --name ...`")
+            for key in _MONEY_KEYS:
+                value = getattr(ev, key, None)
+                if isinstance(value, str):
+                    try:
+                        amount = parse_decimal(value)
+                    except ValueError as exc:
+                        add(f"{key}: {exc}")
+                        continue
+                    if decimals_of(amount) > places:
+                        add(f"{key} {value} has more than {places} decimals ({ledger.settings.currency}); round it")
+            for key in ("loc", "from_", "to"):
+                where = getattr(ev, key, None)
+                if where is not None and where not in locations:
+                    add(f"location {where!r} is not listed in invctl.toml (locations = [...])", "warning")
+            supplier = getattr(ev, "supplier", None)
+            if supplier is not None and suppliers and supplier not in suppliers:
+                add(f"unknown supplier {supplier!r}: not in suppliers.toml", "warning")
+    voided: dict[str, tuple[str, int]] = {}
+    for rel, line, ev in voids:
+        if ev.target not in first_seen:
+            problems.append(Problem(rel, line, f"voids {ev.target}, which is not in the journal"))
+        elif kinds.get(ev.target) == "voided":
+            problems.append(Problem(rel, line, f"voids {ev.target}, which is itself a void; voids cannot be voided"))
+        elif ev.target in voided:
+            p, n = voided[ev.target]
+            problems.append(Problem(rel, line, f"voids {ev.target} again (already voided on {p}:{n}); remove one"))
+        else:
+            voided[ev.target] = (rel, line)
+    state = replay(ledger)
+    problems.extend(state.problems)
+    return sorted(set(problems), key=_order)
+
+
+def _order(p: Problem) -> tuple[str, int, str]:
+    return (p.path, p.line, p.message)
+
+
+def repair(ledger: Ledger) -> list[str]:
+    """Set aside every torn last line (under the lock); returns what was done."""
+    notes = []
+    with locked(ledger):
+        for path in list_files(ledger):
+            note = set_aside_torn(ledger, path)
+            if note:
+                notes.append(note)
+    return notes

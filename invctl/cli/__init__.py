@@ -1,0 +1,1 @@
+"""The command line: thin modules over the library, one per command group."""

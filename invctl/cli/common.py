@@ -1,0 +1,56 @@
+"""Options shared by many commands, defined once, and the helpers every command uses."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from invctl.moves import Common, Written
+from invctl.render import message
+from invctl.settings import Ledger, open_ledger
+
+Format = Literal["table", "json", "csv"]
+
+LedgerOpt = Annotated[
+    Path | None,
+    typer.Option("--ledger", "-L", help="Ledger folder (default: $INVCTL_LEDGER, else the first folder up from here holding invctl.toml).",
+                 show_default=False),
+]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="Output: a table, or json/csv for scripts.")]
+AtOpt = Annotated[str | None, typer.Option("--at", help="When it happened: YYYY-MM-DD[THH:MM[+HH:MM]] (default: now, in the ledger's time zone).", show_default=False)]
+LocOpt = Annotated[str, typer.Option("--loc", help="Location (must be listed in invctl.toml).")]
+NoteOpt = Annotated[str | None, typer.Option("--note", help="Free text kept with the event.", show_default=False)]
+RefOpt = Annotated[str | None, typer.Option("--ref", help="External reference; recording the same type, ref and SKU again does nothing.", show_default=False)]
+AllowNegOpt = Annotated[bool, typer.Option("--allow-negative", help="Record it even if stock goes below zero.")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="As at the end of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
+FilterLocOpt = Annotated[str | None, typer.Option("--loc", help="Only this location.", show_default=False)]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show, but write nothing.")]
+
+
+GLOBAL: dict[str, Path | None] = {"ledger": None}  # set by the root command's options
+
+
+def get_ledger(option: Path | None) -> Ledger:
+    """The ledger from this command's --ledger, else the global one, else the usual search."""
+    return open_ledger(option if option is not None else GLOBAL["ledger"])
+
+
+def common(at: str | None, loc: str, note: str | None, ref: str | None, allow_negative: bool = False,
+           dry_run: bool = False) -> Common:
+    return Common(at=at, loc=loc, note=note, ref=ref, allow_negative=allow_negative, dry_run=dry_run)
+
+
+def report_written(written: Written, summary: str) -> None:
+    """A writer's output: the new event id on stdout, a sentence for people on stderr."""
+    if written.outcome is None:
+        message(f"already recorded with this --ref as {written.existing}; nothing appended")
+    else:
+        for note in written.outcome.notes:
+            message(f"note: {note}")
+        if written.outcome.ids and getattr(written, "dry_run", False):
+            pass
+        message(summary)
+    for ev_id in written.ids:
+        typer.echo(ev_id)

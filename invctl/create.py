@@ -1,0 +1,108 @@
+"""`invctl init`: a new ledger folder, ready for git."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import tomli_w
+from pydantic import ValidationError
+
+from invctl.errors import Refused
+from invctl.settings import SETTINGS_FILE, Settings, pydantic_message
+
+GITATTRIBUTES = "# Parallel appends on two clones merge cleanly: keep both sides' lines.\njournal/** merge=union\n"
+GITIGNORE = "# Local only: replay cache, write lock, alert state.\n.invctl/\n"
+ITEMS_HEADER = """# The catalog: one table per SKU. Edit by hand or with `invctl item add/set`;
+# comments and layout are kept. Money is written as strings to keep its decimals exact.
+#
+# [TEE-M]
+# name = "T-shirt M"
+# unit = "pcs"
+# category = "apparel"
+# price = "19.90"
+# cost = "6.50"
+# reorder_point = 20
+# reorder_qty = 100
+"""
+SUPPLIERS_HEADER = """# Suppliers: one table per supplier id. `lead_time` is the promised days from order to receipt.
+#
+# [acme]
+# name = "ACME Textiles"
+# lead_time = 14
+"""
+
+
+def system_timezone() -> str:
+    """The machine's IANA time zone name, else UTC."""
+    tz = os.environ.get("TZ", "").lstrip(":")
+    if tz and "/" in tz:
+        return tz
+    try:
+        target = os.readlink("/etc/localtime")
+        if "zoneinfo/" in target:
+            return target.split("zoneinfo/", 1)[1]
+    except OSError:
+        pass
+    return "UTC"
+
+
+def settings_text(settings: Settings) -> str:
+    main = tomli_w.dumps({"currency": settings.currency, "costing": settings.costing, "timezone": settings.timezone})
+    quoted = ", ".join(tomli_w.dumps({"x": loc})[4:].strip() for loc in settings.locations)
+    main += f"locations = [{quoted}]\n"
+    return (
+        "# invctl settings. Main settings are top-level keys; thresholds go in the tables below.\n"
+        "# currency: ISO 4217 (amounts with more decimals than it has are refused)\n"
+        "# costing: fifo (lots that expire go first-expiring-first-out) or average\n"
+        "# timezone: for day boundaries in reports and for --at without an offset\n"
+        "# locations: writers refuse a location not listed here\n"
+        + main
+        + "\n[alerts]\n# expiring_days = 30\n# dead_days = 90\n"
+        + "\n[reorder]\n# service_level = 0.95\n# horizon_days = 30\n"
+    )
+
+
+def init_ledger(folder: Path, *, currency: str = "EUR", costing: str = "fifo", timezone: str | None = None,
+                locations: list[str] | None = None, git: bool = True) -> list[str]:
+    """Create a ledger in ``folder``; returns the files written."""
+    if (folder / SETTINGS_FILE).exists():
+        raise Refused(f"{folder / SETTINGS_FILE} exists already: {folder} is a ledger")
+    if folder.exists() and not folder.is_dir():
+        raise Refused(f"{folder} is a file; give a folder for the new ledger")
+    try:
+        settings = Settings(currency=currency, costing=costing, timezone=timezone or system_timezone(),  # type: ignore[arg-type]
+                            locations=locations or ["main"])
+    except ValidationError as exc:
+        raise Refused(pydantic_message(exc)) from None
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {
+        SETTINGS_FILE: settings_text(settings),
+        "items.toml": ITEMS_HEADER,
+        "suppliers.toml": SUPPLIERS_HEADER,
+        ".gitattributes": GITATTRIBUTES,
+        ".gitignore": GITIGNORE,
+        "journal/.gitkeep": "",
+    }
+    written = []
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if name.startswith(".git") and path.exists():
+            existing = path.read_text(encoding="utf-8")
+            if text.strip().splitlines()[-1] in existing:
+                continue
+            text = existing.rstrip("\n") + "\n" + text
+        path.write_text(text, encoding="utf-8")
+        written.append(name)
+    if git and shutil.which("git") and not _inside_git(folder):
+        subprocess.run(["git", "init", "-q", str(folder)], check=False)
+    return written
+
+
+def _inside_git(folder: Path) -> bool:
+    out = subprocess.run(["git", "-C", str(folder), "rev-parse", "--is-inside-work-tree"],
+                         capture_output=True, text=True, check=False)
+    return out.returncode == 0 and out.stdout.strip() == "true"

@@ -1,0 +1,103 @@
+"""Checking what a person typed (quantities, money, dates, times, locations) before it
+becomes an event; each problem is refused with one line saying how to fix it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from invctl.errors import Refused
+from invctl.numbers import Number, decimals_of, parse_decimal
+from invctl.settings import Ledger
+
+
+def qty(text: str, what: str = "quantity", *, allow_zero: bool = False, signed: bool = False) -> Number:
+    try:
+        d = parse_decimal(str(text))
+    except ValueError:
+        raise Refused(f"{what} {text!r} is not a number; give a whole number like 3 or a decimal like 1.5") from None
+    value: Number = int(d) if d == d.to_integral_value() else d
+    if signed:
+        if value == 0:
+            raise Refused(f"{what} must not be 0; give a signed change like -2 or 5")
+    elif value < 0 or (value == 0 and not allow_zero):
+        raise Refused(f"{what} must be {'0 or more' if allow_zero else 'greater than 0'}, not {text}")
+    return value
+
+
+def qty_json(value: Number) -> int | str:
+    """A quantity as the journal stores it: a JSON integer, or a decimal string."""
+    return value if isinstance(value, int) else f"{value.normalize():f}"
+
+
+def money(ledger: Ledger, text: str, what: str = "amount") -> str:
+    """Money as the journal stores it: a decimal string with at most the currency's decimals."""
+    try:
+        d = parse_decimal(str(text))
+    except ValueError:
+        raise Refused(f"{what} {text!r} is not a number; give an amount like 6.20") from None
+    if d < 0:
+        raise Refused(f"{what} must not be negative, not {text}")
+    places = ledger.settings.places
+    if decimals_of(d) > places:
+        raise Refused(
+            f"{what} {text} has more decimals than {ledger.settings.currency} allows ({places}); "
+            f"round it, e.g. {d.quantize(Decimal(1).scaleb(-places)) if places else d.quantize(Decimal(1))}"
+        )
+    return f"{d:f}"
+
+
+def date(text: str, what: str = "date") -> str:
+    try:
+        return dt.date.fromisoformat(text.strip()).isoformat()
+    except ValueError:
+        raise Refused(f"{what} {text!r} is not a valid date; use YYYY-MM-DD, e.g. 2027-06-30") from None
+
+
+def moment(ledger: Ledger, text: str | None) -> dt.datetime:
+    """--at: now, a date (its start) or a date and time; without an offset, in the ledger's zone."""
+    tz = ledger.settings.tz
+    if text is None or text.strip().lower() == "now":
+        return dt.datetime.now(tz).replace(microsecond=0)
+    raw = text.strip()
+    try:
+        if len(raw) == 10:
+            day = dt.date.fromisoformat(raw)
+            return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
+        when = dt.datetime.fromisoformat(raw)
+    except ValueError:
+        raise Refused(
+            f"time {text!r} is not valid; use YYYY-MM-DD, YYYY-MM-DDTHH:MM or with an offset, e.g. 2026-11-20T14:30+01:00"
+        ) from None
+    if when.tzinfo is None:
+        return when.replace(tzinfo=tz)
+    return when.astimezone(tz)
+
+
+def day_end(ledger: Ledger, text: str, what: str = "--as-of") -> dt.datetime:
+    """The instant just after a day (or a time) in the ledger's zone: replay up to it."""
+    raw = text.strip()
+    if len(raw) == 10:
+        try:
+            day = dt.date.fromisoformat(raw)
+        except ValueError:
+            raise Refused(f"{what} {text!r} is not a valid date; use YYYY-MM-DD") from None
+        return dt.datetime(day.year, day.month, day.day, tzinfo=ledger.settings.tz) + dt.timedelta(days=1)
+    return moment(ledger, raw) + dt.timedelta(microseconds=1)
+
+
+def location(ledger: Ledger, loc: str, what: str = "location") -> str:
+    if loc not in ledger.settings.locations:
+        listed = ", ".join(ledger.settings.locations)
+        raise Refused(
+            f"{what} {loc!r} is not listed in invctl.toml (locations = [{listed}]); add it there first"
+        )
+    return loc
+
+
+def text(value: str | None, what: str) -> str | None:
+    if value is None:
+        return None
+    if any(ord(c) < 32 and c not in "\t" for c in value):
+        raise Refused(f"{what} must not contain control characters or line breaks")
+    return value

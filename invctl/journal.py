@@ -1,0 +1,232 @@
+"""The journal files: list, read, lock, append. Nothing here knows what events mean.
+
+Readers need no lock: they read up to the last complete line; a torn last line (no
+newline after a crash) is reported and left out. Writers hold ``.invctl/lock``, set a
+torn tail aside, then write each file's new lines with one ``write()`` and ``fsync``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import fcntl
+import os
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import msgspec
+
+from invctl.errors import Problem, Refused
+from invctl.events import Event, decoder, describe_decode_error
+from invctl.settings import Ledger
+
+_MONTH_NAME = re.compile(r"(\d{4})-(\d{2})\.jsonl")
+_TS_MONTH = re.compile(rb'"ts"\s*:\s*"(\d{4}-\d{2})')
+FILE_MODE = 0o640
+DIR_MODE = 0o750
+
+
+def list_files(ledger: Ledger) -> list[Path]:
+    """Journal files in replay order: odd names first, then month files by month."""
+    if not ledger.journal_dir.is_dir():
+        return []
+    files = [p for p in ledger.journal_dir.rglob("*.jsonl") if p.is_file()]
+
+    def key(p: Path) -> tuple[int, str, str]:
+        m = _MONTH_NAME.fullmatch(p.name)
+        return (1, m.group(0), str(p)) if m else (0, "", str(p))
+
+    return sorted(files, key=key)
+
+
+def file_month(path: Path) -> tuple[int, int] | None:
+    m = _MONTH_NAME.fullmatch(path.name)
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def split_torn(data: bytes) -> tuple[bytes, bytes]:
+    """(complete lines, torn tail): the tail is what follows the last newline."""
+    if not data or data[-1] == 10:
+        return data, b""
+    cut = data.rfind(b"\n") + 1
+    return data[:cut], data[cut:]
+
+
+@dataclass
+class FileRead:
+    """One journal file as read: its complete lines and any torn tail."""
+
+    path: Path
+    data: bytes
+    torn: bytes
+    torn_line: int
+
+    @classmethod
+    def read(cls, path: Path) -> FileRead:
+        data, torn = split_torn(path.read_bytes())
+        return cls(path, data, torn, data.count(b"\n") + 1 if torn else 0)
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        for n, raw in enumerate(self.data.split(b"\n")[:-1], 1):
+            if raw.strip():
+                yield n, raw
+
+    def misplaced(self) -> bool:
+        """Whether any line's ts month is not the month in the file name (a fast scan)."""
+        month = file_month(self.path)
+        if month is None:
+            return True
+        want = f"{month[0]:04d}-{month[1]:02d}".encode()
+        return any(m != want for m in _TS_MONTH.findall(self.data))
+
+    def lines_containing(self, needle: re.Pattern[bytes]) -> Iterator[tuple[int, bytes]]:
+        """Lines whose text matches ``needle``, found without decoding the others."""
+        data = self.data
+        seen = -1
+        for m in needle.finditer(data):
+            start = data.rfind(b"\n", 0, m.start()) + 1
+            if start <= seen:
+                continue
+            end = data.find(b"\n", m.end())
+            seen = start
+            yield data.count(b"\n", 0, start) + 1, data[start:end]
+
+
+def decode(raw: bytes) -> Event:
+    return decoder.decode(raw)
+
+
+def decode_error(rel: str, line: int, exc: msgspec.DecodeError) -> Problem:
+    return Problem(rel, line, describe_decode_error(exc))
+
+
+def torn_problem(ledger: Ledger, fr: FileRead) -> Problem:
+    return Problem(
+        ledger.rel(fr.path), fr.torn_line,
+        f"torn last line ({len(fr.torn)} bytes, no newline: a write was cut off); it is left out of "
+        "replay; run `invctl check --repair` to set it aside",
+    )
+
+
+# --- writing -------------------------------------------------------------------------
+
+
+def _mkdir(path: Path) -> None:
+    """Create a folder (and parents) and fsync the parent so the new entry survives a crash."""
+    if path.is_dir():
+        return
+    _mkdir(path.parent)
+    try:
+        os.mkdir(path, DIR_MODE)
+    except FileExistsError:
+        return
+    _fsync_dir(path.parent)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def locked(ledger: Ledger) -> Iterator[None]:
+    """Hold the ledger's exclusive write lock (``.invctl/lock``)."""
+    _mkdir(ledger.state_dir)
+    fd = os.open(ledger.state_dir / "lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def set_aside_torn(ledger: Ledger, path: Path) -> str | None:
+    """Move a torn tail out of a journal file (call with the lock held).
+
+    The fragment is saved under ``.invctl/torn/`` (never deleted), then the file is cut
+    back to its last complete line. Returns a note of what was done, or None.
+    """
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        return None
+    if size == 0:
+        return None
+    with open(path, "rb") as fh:
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return None
+        fh.seek(0)
+        data = fh.read()
+    complete, torn = split_torn(data)
+    aside_dir = ledger.state_dir / "torn"
+    _mkdir(aside_dir)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+    aside = aside_dir / f"{ledger.rel(path).replace(os.sep, '_')}.{stamp}.torn"
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        os.write(fd, torn)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _fsync_dir(aside_dir)
+    fd = os.open(path, os.O_WRONLY)
+    try:
+        os.ftruncate(fd, len(complete))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    line = complete.count(b"\n") + 1
+    return f"{ledger.rel(path)}:{line}: torn last line ({len(torn)} bytes) set aside to {ledger.rel(aside)}"
+
+
+def append(ledger: Ledger, path: Path, data: bytes) -> list[str]:
+    """Append complete lines to one journal file (call with the lock held).
+
+    One ``write()`` of all the lines, then ``fsync``; a new file also gets its folder
+    fsynced. Returns notes (a torn tail set aside first). On a short write or an I/O
+    error the file is cut back to where it was and the request is refused.
+    """
+    assert data.endswith(b"\n")
+    notes = []
+    _mkdir(path.parent)
+    note = set_aside_torn(ledger, path)
+    if note:
+        notes.append(note)
+    is_new = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        start = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.EIO, f"short write ({written} of {len(data)} bytes)")
+            os.fsync(fd)
+        except OSError as exc:
+            try:
+                os.ftruncate(fd, start)
+                os.fsync(fd)
+            except OSError:
+                pass
+            raise Refused(f"{ledger.rel(path)}: could not write the journal: {exc.strerror or exc}; nothing was recorded") from None
+    finally:
+        os.close(fd)
+    if is_new:
+        _fsync_dir(path.parent)
+    return notes
+
+
+def find_lines(ledger: Ledger, needle: bytes) -> Iterator[tuple[Path, int, bytes]]:
+    """Complete lines that contain ``needle`` (decode them to be sure of a match)."""
+    pattern = re.compile(re.escape(needle))
+    for path in list_files(ledger):
+        fr = FileRead.read(path)
+        if needle in fr.data:
+            for line, raw in fr.lines_containing(pattern):
+                yield path, line, raw

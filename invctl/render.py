@@ -1,0 +1,128 @@
+"""Drawing reports: rich tables on a terminal, JSON and CSV for scripts.
+
+The only module that imports rich. Money is rounded to the currency's decimals here and
+nowhere else; JSON carries quantities as numbers and money as decimal strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sys
+from decimal import Decimal
+from typing import IO, Any
+
+import msgspec
+
+from invctl.numbers import money_str, qty_out, qty_str
+from invctl.reports import Column, Report
+
+FORMATS = ("table", "json", "csv")
+_json = msgspec.json.Encoder(decimal_format="number")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\0")
+
+
+def _plain(col: Column, value: Any, places: int) -> Any:
+    """A value for JSON: numbers for quantities, decimal strings for money."""
+    if value is None:
+        return None
+    if col.kind == "money":
+        return money_str(value, places)
+    if col.kind == "qty":
+        return qty_out(value)
+    if col.kind == "pct":
+        return float(round(Decimal(value), 1)) if isinstance(value, Decimal) else value
+    return value
+
+
+def to_json(report: Report, places: int) -> bytes:
+    rows = [{c.key: _plain(c, r.get(c.key), places) for c in report.columns} for r in report.rows]
+    return _json.encode(rows)
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula (numbers are left alone)."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    if isinstance(value, str) and text.startswith(_FORMULA_START):
+        return "'" + text
+    return text
+
+
+def write_csv(report: Report, places: int, out: IO[str]) -> None:
+    w = csv.writer(out, lineterminator="\n")
+    w.writerow([c.key for c in report.columns])
+    for r in report.rows:
+        row = []
+        for c in report.columns:
+            v = _plain(c, r.get(c.key), places)
+            if c.kind == "qty" and v is not None:
+                v = qty_str(v)
+            row.append(csv_cell(v) if c.kind == "text" else ("" if v is None else str(v)))
+        w.writerow(row)
+
+
+def _cell(col: Column, value: Any, places: int) -> str:
+    if value is None or value == "":
+        return ""
+    if col.kind == "money":
+        return money_str(value, places)
+    if col.kind == "qty":
+        return qty_str(value)
+    if col.kind == "pct":
+        return f"{Decimal(value):.1f}%"
+    return str(value)
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    no_color = bool(os.environ.get("NO_COLOR"))
+    stream = sys.stderr if stderr else sys.stdout
+    # Piped output is for files and mail: do not squeeze tables into 80 columns.
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False, width=width)
+
+
+def show_table(report: Report, places: int, out: IO[str] | None = None) -> None:
+    from rich import box
+    from rich.table import Table
+
+    cols = [c for c in report.columns if c.table]
+    table = Table(title=report.title, box=box.SIMPLE_HEAD, title_justify="left", show_footer=bool(report.totals))
+    for c in cols:
+        right = c.kind in ("qty", "money", "int", "pct")
+        footer = _cell(c, report.totals[c.key], places) if c.key in report.totals else ""
+        table.add_column(c.header, justify="right" if right else "left", footer=footer,
+                         no_wrap=c.kind != "text", overflow="fold")
+    for r in report.rows:
+        table.add_row(*[_cell(c, r.get(c.key), places) for c in cols],
+                      style="red" if _negative(r) else None)
+    con = console()
+    if out is not None:
+        con.file = out
+    con.print(table)
+
+
+def _negative(row: dict[str, Any]) -> bool:
+    v = row.get("on_hand")
+    return isinstance(v, int | Decimal) and v < 0
+
+
+def emit(report: Report, fmt: str, places: int) -> None:
+    """Print a report in the format asked for; notes go to stderr."""
+    for note in report.notes:
+        print(f"warning: {note}", file=sys.stderr)
+    if fmt == "json":
+        sys.stdout.buffer.write(to_json(report, places) + b"\n")
+        sys.stdout.flush()
+    elif fmt == "csv":
+        write_csv(report, places, sys.stdout)
+    else:
+        show_table(report, places)
+
+
+def message(text: str) -> None:
+    """A line for the person at the terminal (stderr, so stdout stays for data)."""
+    print(text, file=sys.stderr)

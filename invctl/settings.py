@@ -1,0 +1,140 @@
+"""The ledger folder: finding it, its settings (invctl.toml) and its paths."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import tomllib
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from invctl.errors import Refused
+from invctl.numbers import currency_places
+
+SETTINGS_FILE = "invctl.toml"
+
+
+class Settings(BaseModel):
+    """invctl.toml: main settings as top-level keys, thresholds and defaults in tables."""
+
+    model_config = ConfigDict(extra="allow")
+
+    currency: str = "EUR"
+    costing: Literal["fifo", "average"] = "fifo"
+    timezone: str = "UTC"
+    locations: list[str] = ["main"]
+    currency_decimals: int | None = None
+    alerts: dict[str, Any] = {}
+    reorder: dict[str, Any] = {}
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, v: str) -> str:
+        if len(v) != 3 or not v.isalpha():
+            raise ValueError("currency must be an ISO 4217 code such as EUR")
+        return v.upper()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Berlin)") from None
+        return v
+
+    @property
+    def places(self) -> int:
+        if self.currency_decimals is not None:
+            return self.currency_decimals
+        return currency_places(self.currency)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+def pydantic_message(exc: ValidationError) -> str:
+    """The first pydantic error as `key: message`."""
+    err = exc.errors()[0]
+    where = ".".join(str(p) for p in err["loc"])
+    msg = err["msg"].removeprefix("Value error, ")
+    return f"{where}: {msg}" if where else msg
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh, parse_float=Decimal)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise Refused(f"{path}: not valid TOML: {exc}") from None
+
+
+@dataclass
+class Ledger:
+    """A ledger folder and its settings; every command loads it the same way."""
+
+    root: Path
+    settings: Settings = field(default_factory=Settings)
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.root / "journal"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.root / ".invctl"
+
+    def rel(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self.root))
+        except ValueError:
+            return str(path)
+
+    def month_file(self, ts: dt.datetime) -> Path:
+        """The journal file of an event: its ts month as written (never from user text)."""
+        return self.journal_dir / f"{ts.year:04d}" / f"{ts.year:04d}-{ts.month:02d}.jsonl"
+
+    @cached_property
+    def catalog(self) -> Any:
+        from invctl.catalog import Catalog
+
+        return Catalog.load(self.root)
+
+
+def find_root(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Path:
+    """--ledger, else $INVCTL_LEDGER, else the first folder up from cwd holding invctl.toml."""
+    given = explicit or os.environ.get("INVCTL_LEDGER")
+    if given:
+        root = Path(given).expanduser()
+        if root.is_file():
+            raise Refused(f"--ledger {given}: is a file; give the ledger folder (the one holding {SETTINGS_FILE})")
+        if not (root / SETTINGS_FILE).is_file():
+            raise Refused(f"{given}: no {SETTINGS_FILE} there; create a ledger with: invctl init {given}")
+        return root.resolve()
+    here = (cwd or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / SETTINGS_FILE).is_file():
+            return folder
+    raise Refused(
+        f"no ledger here: no {SETTINGS_FILE} in {here} or above; "
+        "run `invctl init DIR`, pass --ledger DIR or set INVCTL_LEDGER"
+    )
+
+
+def open_ledger(explicit: str | os.PathLike[str] | None = None) -> Ledger:
+    root = find_root(explicit)
+    data = load_toml(root / SETTINGS_FILE)
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise Refused(f"{root / SETTINGS_FILE}: {pydantic_message(exc)}") from None
+    return Ledger(root=root, settings=settings)
