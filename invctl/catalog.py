@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -154,9 +156,26 @@ def update_table(path: Path, key: str, changes: dict[str, Any]) -> None:
         if v is None:
             if k in table:
                 del table[k]
+        elif k in table:
+            table[k] = _toml_value(v)  # in place, keeping its comment
         else:
-            table[k] = _toml_value(v)
+            _add_key(table, k, _toml_value(v))
     _write_text(path, tomlkit.dumps(doc))
+
+
+def _add_key(table: Any, key: str, value: Any) -> None:
+    """A new key right after the table's last key.
+
+    tomlkit appends after the table's trailing comments and blank lines, which moved the
+    comment above the next table (and the blank line before it) below the new key.
+    """
+    container = getattr(table, "value", None)
+    insert_after = getattr(container, "_insert_after", None)
+    keys = [k for k, _ in getattr(container, "body", []) if k is not None]
+    if insert_after is None or not keys:
+        table[key] = value
+        return
+    insert_after(keys[-1], key, tomlkit.item(value))
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -178,28 +197,41 @@ def _validated(model: type[BaseModel], fields: dict[str, Any], where: str) -> Ba
         raise Refused(f"{where}: {pydantic_message(exc)}") from None
 
 
+@contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    # Read, change and replace the file under the ledger's write lock: two `item add`
+    # at once each rewrote the file from what they had read, and one item was lost.
+    from invctl.journal import locked
+    from invctl.settings import Ledger
+
+    with locked(Ledger(root=root)):
+        yield
+
+
 def add_entry(root: Path, kind: str, key: str, fields: dict[str, Any]) -> None:
     """Add an item or a supplier as a new table at the end of its file."""
     model: type[BaseModel] = Item if kind == "item" else Supplier
     filename = ITEMS_FILE if kind == "item" else SUPPLIERS_FILE
     check_id("SKU" if kind == "item" else "supplier id", key)
-    existing = _load(root / filename, model, kind)
-    if key in existing:
-        raise Refused(f"{kind} {key} exists already in {filename}; change it with `invctl {kind} set {key} ...`")
     _validated(model, fields, f"{kind} {key}")
-    append_table(root / filename, key, fields)
+    with _locked(root):
+        existing = _load(root / filename, model, kind)
+        if key in existing:
+            raise Refused(f"{kind} {key} exists already in {filename}; change it with `invctl {kind} set {key} ...`")
+        append_table(root / filename, key, fields)
 
 
 def set_entry(root: Path, kind: str, key: str, changes: dict[str, Any]) -> None:
     """Change keys of an item or supplier; comments and layout of the file are kept."""
     model: type[BaseModel] = Item if kind == "item" else Supplier
     filename = ITEMS_FILE if kind == "item" else SUPPLIERS_FILE
-    existing = _load(root / filename, model, kind)
-    if key not in existing:
-        raise Refused(f"unknown {kind} {key!r}" + _did_you_mean(key, existing))
-    if not changes:
-        raise Refused(f"nothing to change; give at least one option (see `invctl {kind} set --help`)")
-    merged = existing[key].model_dump(exclude_none=True)
-    merged.update(changes)
-    _validated(model, merged, f"{kind} {key}")
-    update_table(root / filename, key, changes)
+    with _locked(root):
+        existing = _load(root / filename, model, kind)
+        if key not in existing:
+            raise Refused(f"unknown {kind} {key!r}" + _did_you_mean(key, existing))
+        if not changes:
+            raise Refused(f"nothing to change; give at least one option (see `invctl {kind} set --help`)")
+        merged = existing[key].model_dump(exclude_none=True)
+        merged.update(changes)
+        _validated(model, merged, f"{kind} {key}")
+        update_table(root / filename, key, changes)

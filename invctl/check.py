@@ -8,13 +8,15 @@ locations, lines in the right month file).
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 import msgspec
 
 from invctl import events as E
 from invctl.catalog import ID_PATTERN, ID_RULE
-from invctl.errors import Problem
+from invctl.errors import Problem, Refused
 from invctl.journal import FileRead, file_month, list_files, locked, set_aside_torn
 from invctl.numbers import decimals_of, parse_decimal
 from invctl.replay import replay
@@ -30,8 +32,8 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
     try:
         catalog = ledger.catalog
         catalog_items, suppliers = catalog.items, catalog.suppliers
-    except Exception as exc:  # a broken catalog is itself a problem to list
-        problems.append(Problem("items.toml", 0, str(exc)))
+    except Refused as exc:  # a broken catalog is itself a problem to list
+        problems.append(_file_problem(ledger, str(exc)))
     places = ledger.settings.places
     locations = set(ledger.settings.locations)
     first_seen: dict[str, tuple[str, int]] = {}
@@ -98,6 +100,18 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
     state = replay(ledger)
     problems.extend(state.problems)
     return sorted(set(problems), key=_order)
+
+
+def _file_problem(ledger: Ledger, text: str) -> Problem:
+    """A Problem from a catalog error "/abs/path[:line]: reason".
+
+    It used to be filed under items.toml with the absolute path repeated, even when
+    suppliers.toml was the broken file.
+    """
+    m = re.match(r"(.+?\.toml)(?::(\d+))?: (.*)", text)
+    if not m:
+        return Problem("items.toml", 0, text)
+    return Problem(ledger.rel(Path(m.group(1))), int(m.group(2) or 0), m.group(3))
 
 
 def _order(p: Problem) -> tuple[str, int, str]:

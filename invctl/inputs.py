@@ -10,12 +10,17 @@ from invctl.errors import Refused
 from invctl.numbers import Number, decimals_of, parse_decimal
 from invctl.settings import Ledger
 
+LIMIT = 10**12  # quantities and unit amounts typed on the command line stay below this
+
 
 def qty(text: str, what: str = "quantity", *, allow_zero: bool = False, signed: bool = False) -> Number:
     try:
         d = parse_decimal(str(text))
     except ValueError:
         raise Refused(f"{what} {text!r} is not a number; give a whole number like 3 or a decimal like 1.5") from None
+    if abs(d) >= LIMIT:
+        # 1e999999 used to crash the encoder with a traceback; no stock is this large.
+        raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the number")
     value: Number = int(d) if d == d.to_integral_value() else d
     if signed:
         if value == 0:
@@ -38,6 +43,9 @@ def money(ledger: Ledger, text: str, what: str = "amount") -> str:
         raise Refused(f"{what} {text!r} is not a number; give an amount like 6.20") from None
     if d < 0:
         raise Refused(f"{what} must not be negative, not {text}")
+    if d >= LIMIT:
+        # Beyond this, qty x cost would lose digits in 34-digit decimal arithmetic.
+        raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the amount")
     places = ledger.settings.places
     if decimals_of(d) > places:
         raise Refused(
@@ -54,7 +62,7 @@ def date(text: str, what: str = "date") -> str:
         raise Refused(f"{what} {text!r} is not a valid date; use YYYY-MM-DD, e.g. 2027-06-30") from None
 
 
-def moment(ledger: Ledger, text: str | None) -> dt.datetime:
+def moment(ledger: Ledger, text: str | None, what: str = "--at") -> dt.datetime:
     """--at: now, a date (its start) or a date and time; without an offset, in the ledger's zone."""
     tz = ledger.settings.tz
     if text is None or text.strip().lower() == "now":
@@ -66,8 +74,9 @@ def moment(ledger: Ledger, text: str | None) -> dt.datetime:
             return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
         when = dt.datetime.fromisoformat(raw)
     except ValueError:
+        # Name the option: "time 'x' is not valid" did not say which input was wrong.
         raise Refused(
-            f"time {text!r} is not valid; use YYYY-MM-DD, YYYY-MM-DDTHH:MM or with an offset, e.g. 2026-11-20T14:30+01:00"
+            f"{what} {text!r} is not a valid time; use YYYY-MM-DD, YYYY-MM-DDTHH:MM or with an offset, e.g. 2026-11-20T14:30+01:00"
         ) from None
     if when.tzinfo is None:
         return when.replace(tzinfo=tz)
@@ -83,7 +92,7 @@ def day_end(ledger: Ledger, text: str, what: str = "--as-of") -> dt.datetime:
         except ValueError:
             raise Refused(f"{what} {text!r} is not a valid date; use YYYY-MM-DD") from None
         return dt.datetime(day.year, day.month, day.day, tzinfo=ledger.settings.tz) + dt.timedelta(days=1)
-    return moment(ledger, raw) + dt.timedelta(microseconds=1)
+    return moment(ledger, raw, what) + dt.timedelta(microseconds=1)
 
 
 def location(ledger: Ledger, loc: str, what: str = "location") -> str:

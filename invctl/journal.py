@@ -100,7 +100,16 @@ def decode(raw: bytes) -> Event:
 
 
 def decode_error(rel: str, line: int, exc: msgspec.DecodeError) -> Problem:
-    return Problem(rel, line, describe_decode_error(exc))
+    return Problem(rel, line, _reason(exc))
+
+
+def _reason(exc: msgspec.DecodeError) -> str:
+    """Why a line does not decode, and what to do about it."""
+    if isinstance(exc, msgspec.ValidationError):
+        return describe_decode_error(exc) + "; fix or remove the line"
+    # describe_decode_error gave "not valid JSON: jSON is malformed: ..." for these.
+    text = str(exc).removeprefix("JSON is malformed: ")
+    return f"not valid JSON: {text[:1].lower()}{text[1:]}; fix or remove the line"
 
 
 def torn_problem(ledger: Ledger, fr: FileRead) -> Problem:

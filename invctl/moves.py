@@ -19,7 +19,7 @@ from invctl import inputs
 from invctl.catalog import Catalog
 from invctl.errors import Refused
 from invctl.journal import find_lines
-from invctl.numbers import Number, qty_str
+from invctl.numbers import Number, parse_qty, qty_str
 from invctl.record import Outcome, new_fields, record
 from invctl.replay import State
 from invctl.settings import Ledger
@@ -64,13 +64,34 @@ def find_ref(ledger: Ledger, type_: str, ref: str, sku: str | None) -> str | Non
     return None
 
 
+class _Recorded(Exception):
+    """Raised under the lock when another writer recorded the same --ref meanwhile."""
+
+    def __init__(self, existing: str):
+        self.existing = existing
+
+
 def _write(ledger: Ledger, common: Common, fields: dict[str, Any], check: Any = None) -> Written:
     ref = fields.get("ref")
     if ref is not None:
         existing = find_ref(ledger, fields["type"], ref, fields.get("sku"))
         if existing:
             return Written(None, existing)
-    return Written(record(ledger, [fields], check, dry_run=common.dry_run))
+
+    def guarded(state: State, outcome: Outcome) -> None:
+        # Look again under the lock: two writers with the same --ref could both pass the
+        # look above (a cron job retrying while the first run still writes) and both append.
+        if ref is not None:
+            again = find_ref(ledger, fields["type"], ref, fields.get("sku"))
+            if again:
+                raise _Recorded(again)
+        if check is not None:
+            check(state, outcome)
+
+    try:
+        return Written(record(ledger, [fields], guarded, dry_run=common.dry_run))
+    except _Recorded as done:
+        return Written(None, done.existing)
 
 
 def _base(ledger: Ledger, type_: str, sku: str, common: Common, **fields: Any) -> dict[str, Any]:
@@ -178,6 +199,8 @@ def transfer(ledger: Ledger, sku: str, qty: str, src: str, dst: str, common: Com
 
 @dataclass
 class CountLine:
+    """One count recorded; ``already`` when its --ref was recorded before (nothing appended)."""
+
     sku: str
     loc: str
     counted: Number
@@ -185,15 +208,56 @@ class CountLine:
     variance: Number
     value: Decimal
     id: str
+    already: bool = False
 
 
 def _count_lines(outcome: Outcome, fields: list[dict[str, Any]]) -> list[CountLine]:
     out = []
-    for _, ev_id in zip(fields, outcome.ids, strict=True):
+    for f, ev_id in zip(fields, outcome.ids, strict=True):
         fx = outcome.effects[ev_id][0]
-        counted = outcome.after[ev_id][(fx.sku, fx.loc)]
+        # The quantity counted is the event's own: on hand after it is the whole position,
+        # which differs from what was counted when only one lot was counted (--lot).
+        counted = parse_qty(f["qty"])
         out.append(CountLine(fx.sku, fx.loc, counted, counted - fx.qty, fx.qty, fx.value, ev_id))
     return out
+
+
+def _record_counts(ledger: Ledger, new: list[dict[str, Any]], common: Common) -> list[CountLine]:
+    """Record counts, skipping those whose (counted, --ref, SKU) is in the journal already.
+
+    The look is repeated under the lock, so two runs of the same import append once.
+    """
+    ref = new[0].get("ref") if new else None
+    if ref is None:
+        return _count_lines(record(ledger, new, dry_run=common.dry_run), new)
+    done: list[CountLine] = []
+    todo: list[dict[str, Any]] = []
+
+    def split() -> None:
+        done.clear()
+        todo.clear()
+        for f in new:
+            existing = find_ref(ledger, "counted", ref, f["sku"])
+            if existing:
+                done.append(CountLine(f["sku"], f["loc"], parse_qty(f["qty"]), 0, 0, Decimal(0), existing, already=True))
+            else:
+                todo.append(f)
+
+    split()
+    if not todo:
+        return done
+
+    def check(state: State, outcome: Outcome) -> None:
+        before = len(todo)
+        split()
+        if len(todo) != before:
+            raise _Recorded("")  # another writer recorded some meanwhile: start over
+
+    try:
+        outcome = record(ledger, list(todo), check, dry_run=common.dry_run)
+    except _Recorded:
+        return _record_counts(ledger, new, common)
+    return done + _count_lines(outcome, todo)
 
 
 def count(ledger: Ledger, sku: str, qty: str, common: Common, *, lot: str | None = None) -> list[CountLine]:
@@ -202,8 +266,8 @@ def count(ledger: Ledger, sku: str, qty: str, common: Common, *, lot: str | None
         ledger, "counted", sku, common, qty=inputs.qty_json(inputs.qty(qty, allow_zero=True)),
         loc=inputs.location(ledger, common.loc), lot=inputs.text(lot, "--lot"),
     )
-    outcome = record(ledger, [fields], dry_run=common.dry_run)
-    return _count_lines(outcome, [fields])
+    # --ref used to be ignored here: a repeated count was appended again.
+    return _record_counts(ledger, [fields], common)
 
 
 def count_file(ledger: Ledger, path: Path, common: Common) -> list[CountLine]:
@@ -218,19 +282,29 @@ def count_file(ledger: Ledger, path: Path, common: Common) -> list[CountLine]:
     ts = inputs.moment(ledger, common.at)
     new: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], int] = {}
+    # Rows are numbered by their physical line in the file (the header is line 1), as an
+    # editor shows them: counting CSV records instead put a row after a quoted line break
+    # on the wrong line.
+    rows: list[tuple[int, list[str]]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    line = 0
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        for row in reader:
+            rows.append((line + 1, row))
+            line = reader.line_num
     except csv.Error as exc:
-        raise Refused(f"{path}: not a readable CSV file: {exc}") from None
+        raise Refused(f"{path}:{reader.line_num}: not readable as CSV: {exc}") from None
     cols = {"sku": 0, "qty": 1, "loc": 2}
     start = 0
-    if rows and rows[0] and rows[0][0].strip().lower() == "sku":
-        header = [h.strip().lower() for h in rows[0]]
+    # A header is a first row naming a sku column anywhere (it used to be seen only when
+    # sku came first, so "loc,sku,qty" was read as a count of SKU 'loc').
+    if rows and "sku" in [h.strip().lower() for h in rows[0][1]]:
+        header = [h.strip().lower() for h in rows[0][1]]
         if "qty" not in header:
-            raise Refused(f"{path}:1: the header needs a qty column (columns: sku,qty[,loc])")
+            raise Refused(f"{path}:{rows[0][0]}: the header needs a qty column (columns: sku,qty[,loc])")
         cols = {k: header.index(k) for k in ("sku", "qty", "loc") if k in header}
         start = 1
-    for n, row in enumerate(rows[start:], start + 1):
+    for n, row in rows[start:]:
         if not any(cell.strip() for cell in row):
             continue
 
@@ -255,17 +329,17 @@ def count_file(ledger: Ledger, path: Path, common: Common) -> list[CountLine]:
         except Refused as exc:
             raise Refused(f"{where}: {exc}") from None
         if (sku, loc) in seen:
-            raise Refused(f"{where}: {sku} at {loc} is counted twice (also on row {seen[(sku, loc)]}); keep one row")
+            raise Refused(f"{where}: {sku} at {loc} is counted twice (also on line {seen[(sku, loc)]}); keep one row")
         seen[(sku, loc)] = n
         new.append(new_fields("counted", ts, sku=sku, qty=inputs.qty_json(counted), loc=loc,
                               note=inputs.text(common.note, "--note"), ref=inputs.text(common.ref, "--ref")))
     if not new:
         raise Refused(f"{path}: no counts in the file (rows of sku,qty[,loc])")
-    outcome = record(ledger, new, dry_run=common.dry_run)
-    return _count_lines(outcome, new)
+    return _record_counts(ledger, new, common)
 
 
-def void(ledger: Ledger, target: str, reason: str, common: Common) -> Written:
+def _void_target(ledger: Ledger, target: str) -> E.Event:
+    """The event a void would take out; refused when it is missing, a void, or voided already."""
     found: E.Event | None = None
     voided_by: str | None = None
     for _, _, raw in find_lines(ledger, target.encode()):
@@ -283,6 +357,15 @@ def void(ledger: Ledger, target: str, reason: str, common: Common) -> Written:
         raise Refused(f"event {target} is already voided (by {voided_by}); nothing to do")
     if isinstance(found, E.Voided):
         raise Refused(f"event {target} is itself a void; to restore its target, record the event again")
+    return found
+
+
+def void(ledger: Ledger, target: str, reason: str, common: Common) -> Written:
+    if common.ref is not None:  # the same --ref again: done already, not "already voided"
+        existing = find_ref(ledger, "voided", common.ref, None)
+        if existing:
+            return Written(None, existing)
+    found = _void_target(ledger, target)
     if not reason.strip():
         raise Refused("--reason must say why the event is voided")
     ts = inputs.moment(ledger, common.at)
@@ -290,6 +373,9 @@ def void(ledger: Ledger, target: str, reason: str, common: Common) -> Written:
                         note=inputs.text(common.note, "--note"), ref=inputs.text(common.ref, "--ref"))
 
     def check(state: State, outcome: Outcome) -> None:
+        # Look again under the lock: two voids of one event at once both passed the look
+        # above and both appended (`check` then reports "voids ... again").
+        _void_target(ledger, target)
         if common.allow_negative:
             return
         for (sku, loc), pos in state.positions.items():
@@ -299,7 +385,7 @@ def void(ledger: Ledger, target: str, reason: str, common: Common) -> Written:
                     "void the later events first, or use --allow-negative"
                 )
 
-    return Written(record(ledger, [fields], check, dry_run=common.dry_run))
+    return _write(ledger, common, fields, check)
 
 
 def now(ledger: Ledger) -> dt.datetime:

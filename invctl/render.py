@@ -82,7 +82,10 @@ def console(stderr: bool = False) -> Any:
     stream = sys.stderr if stderr else sys.stdout
     # Piped output is for files and mail: do not squeeze tables into 80 columns.
     width = None if stream.isatty() or os.environ.get("COLUMNS") else 200
-    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False, width=width)
+    # rich's no_color drops colours but keeps bold and italic escapes; NO_COLOR users and
+    # the scripts that set it want plain text, so no styling at all.
+    return Console(stderr=stderr, no_color=no_color, highlight=False, soft_wrap=False, width=width,
+                   color_system=None if no_color else "auto")
 
 
 def show_table(report: Report, places: int, out: IO[str] | None = None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -75,7 +76,20 @@ def load_toml(path: Path) -> dict[str, Any]:
     except FileNotFoundError:
         return {}
     except tomllib.TOMLDecodeError as exc:
-        raise Refused(f"{path}: not valid TOML: {exc}") from None
+        # path:line first, as for journal lines (tomllib puts "(at line N, column M)" last).
+        text = str(exc)
+        m = _TOML_AT.search(text)
+        if m:
+            text = text[: m.start()].rstrip()
+            raise Refused(f"{path}:{m.group(1)}: not valid TOML: {text} (column {m.group(2)}); fix the file") from None
+        raise Refused(f"{path}: not valid TOML: {text}; fix the file") from None
+    except UnicodeDecodeError as exc:
+        raise Refused(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+    except IsADirectoryError:
+        raise Refused(f"{path}: is a folder, not a TOML file") from None
+
+
+_TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 @dataclass
@@ -114,11 +128,15 @@ def find_root(explicit: str | os.PathLike[str] | None = None, cwd: Path | None =
     """--ledger, else $INVCTL_LEDGER, else the first folder up from cwd holding invctl.toml."""
     given = explicit or os.environ.get("INVCTL_LEDGER")
     if given:
+        # Name where the folder came from: a stale $INVCTL_LEDGER was reported as --ledger.
+        source = "--ledger" if explicit else "$INVCTL_LEDGER"
         root = Path(given).expanduser()
         if root.is_file():
-            raise Refused(f"--ledger {given}: is a file; give the ledger folder (the one holding {SETTINGS_FILE})")
+            raise Refused(f"{source} {given}: is a file; give the ledger folder (the one holding {SETTINGS_FILE})")
+        if not root.exists():
+            raise Refused(f"{source} {given}: no such folder; create a ledger with: invctl init {given}")
         if not (root / SETTINGS_FILE).is_file():
-            raise Refused(f"{given}: no {SETTINGS_FILE} there; create a ledger with: invctl init {given}")
+            raise Refused(f"{source} {given}: no {SETTINGS_FILE} there; create a ledger with: invctl init {given}")
         return root.resolve()
     here = (cwd or Path.cwd()).resolve()
     for folder in (here, *here.parents):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import subprocess
@@ -10,11 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer.testing
 from typer.testing import CliRunner
 
 from invctl.cli.main import app
 
 BIN = Path(sys.executable).with_name("invctl")
+
+# typer's CliRunner builds the click command from the app on every call (~40 ms, more
+# than most commands take); the app does not change, so build it once.
+typer.testing._get_command = functools.cache(typer.testing._get_command)  # type: ignore[attr-defined]
 
 
 @dataclass

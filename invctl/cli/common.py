@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
+from typer.core import TyperCommand
 
 from invctl.moves import Common, Written
 from invctl.render import message
@@ -42,15 +44,44 @@ def common(at: str | None, loc: str, note: str | None, ref: str | None, allow_ne
     return Common(at=at, loc=loc, note=note, ref=ref, allow_negative=allow_negative, dry_run=dry_run)
 
 
-def report_written(written: Written, summary: str) -> None:
-    """A writer's output: the new event id on stdout, a sentence for people on stderr."""
+def report_written(written: Written, summary: str, dry_run: bool = False) -> None:
+    """A writer's output: the new event id on stdout, a sentence for people on stderr.
+
+    A dry run appended nothing, so it prints no id (a script must not take the id of an
+    event that is not in the journal); it says so on stderr.
+    """
     if written.outcome is None:
         message(f"already recorded with this --ref as {written.existing}; nothing appended")
     else:
         for note in written.outcome.notes:
             message(f"note: {note}")
-        if written.outcome.ids and getattr(written, "dry_run", False):
-            pass
-        message(summary)
+        message(f"{summary} (dry run: nothing appended)" if dry_run else summary)
+        if dry_run:
+            return
     for ev_id in written.ids:
         typer.echo(ev_id)
+
+
+class NumbersCommand(TyperCommand):
+    """A command whose arguments may be negative numbers: `invctl adjust SKU -2`.
+
+    Click reads any word starting with "-" as an option, so `invctl sell TEE-M -1` failed
+    with "No such option: -1" (exit 2) instead of saying the quantity must be positive.
+    Here a negative number is an argument; unknown options are still refused.
+    """
+
+    def make_parser(self, ctx: Any) -> Any:
+        parser = super().make_parser(ctx)
+        process_opts = parser._process_opts
+
+        def _process_opts(arg: str, state: Any) -> None:
+            if _NEGATIVE.fullmatch(arg):
+                state.largs.append(arg)
+            else:
+                process_opts(arg, state)
+
+        parser._process_opts = _process_opts  # type: ignore[method-assign]
+        return parser
+
+
+_NEGATIVE = re.compile(r"-(\d[\d_]*\.?\d*|\.\d+)([eE][-+]?\d+)?")

@@ -60,9 +60,15 @@ def count(
     from invctl.numbers import money_str, qty_str
 
     for cl in lines:
+        if cl.already:
+            message(f"{cl.sku} at {cl.loc}: already recorded with this --ref as {cl.id}; nothing appended")
+            typer.echo(cl.id)
+            continue
         sign = "+" if cl.variance > 0 else ""
         message(
             f"{cl.sku} at {cl.loc}: counted {qty_str(cl.counted)}, expected {qty_str(cl.expected)}, "
             f"variance {sign}{qty_str(cl.variance)} ({sign}{money_str(cl.value, led.settings.places)} {led.settings.currency})"
+            + (" (dry run: nothing appended)" if dry_run else "")
         )
-        typer.echo(cl.id)
+        if not dry_run:  # a dry run appended nothing: no id to print
+            typer.echo(cl.id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,6 +26,12 @@ class Group(TyperGroup):
         except BrokenPipeError:
             sys.stderr.close()  # `invctl ... | head` is not an error
             raise typer.Exit(0) from None
+        except OSError as exc:
+            # A file the ledger needs cannot be read or written (permissions, a folder where
+            # a file should be, a full or read-only disk): one line, not a traceback.
+            where = f"{exc.filename}: " if exc.filename else ""
+            typer.echo(f"error: {where}{exc.strerror or exc}; check the file and its permissions", err=True)
+            raise typer.Exit(1) from None
 
 
 app = typer.Typer(
@@ -57,16 +64,19 @@ def root(
 
 def _compose() -> None:
     from invctl.cli import checking, counting, init, items, moves, stock, suppliers
+    from invctl.cli.common import NumbersCommand
 
     app.command("init")(init.init)
     app.add_typer(items.app, name="item")
     app.add_typer(suppliers.app, name="supplier")
-    app.command("receive")(moves.receive)
-    app.command("sell")(moves.sell)
-    app.command("return")(moves.return_)
-    app.command("adjust", context_settings={"ignore_unknown_options": True})(moves.adjust)
-    app.command("count")(counting.count)
-    app.command("transfer")(moves.transfer)
+    # Commands taking a quantity read `-2` as a number, not as an unknown option
+    # (adjust used ignore_unknown_options, which also let mistyped options through).
+    app.command("receive", cls=NumbersCommand)(moves.receive)
+    app.command("sell", cls=NumbersCommand)(moves.sell)
+    app.command("return", cls=NumbersCommand)(moves.return_)
+    app.command("adjust", cls=NumbersCommand)(moves.adjust)
+    app.command("count", cls=NumbersCommand)(counting.count)
+    app.command("transfer", cls=NumbersCommand)(moves.transfer)
     app.command("void")(moves.void)
     app.command("stock")(stock.stock)
     app.command("history")(stock.history)
@@ -77,4 +87,9 @@ _compose()
 
 
 def run() -> None:
+    if os.environ.get("NO_COLOR"):
+        # typer draws usage errors with rich; without this they carry bold/dim escapes.
+        from typer import rich_utils
+
+        rich_utils.COLOR_SYSTEM = None
     app(prog_name="invctl")

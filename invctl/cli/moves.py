@@ -54,7 +54,7 @@ def receive(
     led = get_ledger(ledger)
     w = moves.receive(led, sku, qty, cost, common(at, loc, note, ref, dry_run=dry_run),
                       supplier=supplier, po=po, lot=lot, expires=expires)
-    report_written(w, f"{'would receive' if dry_run else 'received'} {qty} {sku} at {cost}{_on_hand(w, sku, loc)}")
+    report_written(w, f"{'would receive' if dry_run else 'received'} {qty} {sku} at {cost}{_on_hand(w, sku, loc)}", dry_run)
 
 
 def sell(
@@ -76,7 +76,7 @@ def sell(
     led = get_ledger(ledger)
     w = moves.sell(led, sku, qty, price, common(at, loc, note, ref, allow_negative, dry_run),
                    channel=channel, customer=customer, region=region, order=order)
-    report_written(w, f"{'would sell' if dry_run else 'sold'} {qty} {sku} at {price}{_on_hand(w, sku, loc)}")
+    report_written(w, f"{'would sell' if dry_run else 'sold'} {qty} {sku} at {price}{_on_hand(w, sku, loc)}", dry_run)
 
 
 def return_(
@@ -98,7 +98,7 @@ def return_(
     led = get_ledger(ledger)
     w = moves.return_(led, sku, qty, common(at, loc, note, ref, dry_run=dry_run), refund=refund,
                       restock=restock, order=order, customer=customer, channel=channel)
-    report_written(w, f"returned {qty} {sku}{'' if restock else ' (not restocked)'}{_on_hand(w, sku, loc)}")
+    report_written(w, f"returned {qty} {sku}{'' if restock else ' (not restocked)'}{_on_hand(w, sku, loc)}", dry_run)
 
 
 def adjust(
@@ -117,7 +117,7 @@ def adjust(
 
     led = get_ledger(ledger)
     w = moves.adjust(led, sku, delta, reason, common(at, loc, note, ref, allow_negative, dry_run), cost=cost)
-    report_written(w, f"adjusted {sku} by {delta} ({reason}){_on_hand(w, sku, loc)}")
+    report_written(w, f"adjusted {sku} by {delta} ({reason}){_on_hand(w, sku, loc)}", dry_run)
 
 
 def transfer(
@@ -135,7 +135,7 @@ def transfer(
 
     led = get_ledger(ledger)
     w = moves.transfer(led, sku, qty, src, dst, common(at, src, note, ref, allow_negative, dry_run))
-    report_written(w, f"moved {qty} {sku} from {src} to {dst}{_on_hand(w, sku, dst)}")
+    report_written(w, f"moved {qty} {sku} from {src} to {dst}{_on_hand(w, sku, dst)}", dry_run)
 
 
 def void(
@@ -152,4 +152,4 @@ def void(
 
     led = get_ledger(ledger)
     w = moves.void(led, event_id, reason, common(at, "main", note, ref, allow_negative, dry_run))
-    report_written(w, f"voided {event_id}")
+    report_written(w, f"voided {event_id}", dry_run)

@@ -46,4 +46,8 @@ def history(
     from invctl.reports.history import history_report
 
     led = get_ledger(ledger)
-    emit(history_report(led, sku, loc=loc), fmt, led.settings.places)
+    report = history_report(led, sku, loc=loc)
+    if not report.rows and sku not in led.catalog.items:
+        # A typo used to print an empty history; a SKU known only to the journal still works.
+        led.catalog.item(sku)
+    emit(report, fmt, led.settings.places)

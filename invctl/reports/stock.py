@@ -7,6 +7,7 @@ from decimal import Decimal
 
 from invctl.catalog import Catalog
 from invctl.costing import ZERO
+from invctl.errors import Refused
 from invctl.numbers import Number
 from invctl.replay import State, replay
 from invctl.reports import Column, Report
@@ -43,9 +44,16 @@ def stock_report(ledger: Ledger, *, skus: list[str] | None = None, loc: str | No
     today = (as_of - dt.timedelta(microseconds=1) if as_of else dt.datetime.now(ledger.settings.tz)).date()
     on_order = state.on_order()
     keys = set(state.positions) | set(on_order)
+    if loc and loc not in ledger.settings.locations and not any(k[1] == loc for k in keys):
+        listed = ", ".join(ledger.settings.locations)
+        raise Refused(f"--loc {loc!r} is not a location of this ledger (locations = [{listed}] in invctl.toml)")
     for sku in catalog.items:
-        if not any(k[0] == sku for k in keys):
-            keys.add((sku, loc or ledger.settings.locations[0]))
+        # With --loc every item gets a row there: items stocked only elsewhere had none,
+        # while items with no stock at all did, so the list depended on other locations.
+        if loc:
+            keys.add((sku, loc))
+        elif not any(k[0] == sku for k in keys):
+            keys.add((sku, ledger.settings.locations[0]))
     rows = []
     total = ZERO
     for sku, where in sorted(keys):
