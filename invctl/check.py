@@ -34,6 +34,10 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
         catalog_items, suppliers = catalog.items, catalog.suppliers
     except Refused as exc:  # a broken catalog is itself a problem to list
         problems.append(_file_problem(ledger, str(exc)))
+    known = ", ".join(type(ledger.settings).model_fields)
+    for key in ledger.settings.model_extra or {}:
+        # A typo such as `costng = "average"` would otherwise be ignored without a word.
+        problems.append(Problem("invctl.toml", 0, f"unknown setting {key!r} (known: {known})", "warning"))
     places = ledger.settings.places
     locations = set(ledger.settings.locations)
     first_seen: dict[str, tuple[str, int]] = {}

@@ -4,10 +4,9 @@ becomes an event; each problem is refused with one line saying how to fix it."""
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 from invctl.errors import Refused
-from invctl.numbers import Number, decimals_of, parse_decimal
+from invctl.numbers import Number, decimals_of, parse_decimal, round_money
 from invctl.settings import Ledger
 
 LIMIT = 10**12  # quantities and unit amounts typed on the command line stay below this
@@ -50,7 +49,7 @@ def money(ledger: Ledger, text: str, what: str = "amount") -> str:
     if decimals_of(d) > places:
         raise Refused(
             f"{what} {text} has more decimals than {ledger.settings.currency} allows ({places}); "
-            f"round it, e.g. {d.quantize(Decimal(1).scaleb(-places)) if places else d.quantize(Decimal(1))}"
+            f"round it, e.g. {round_money(d, places)}"
         )
     return f"{d:f}"
 

@@ -103,7 +103,7 @@ def _base(ledger: Ledger, type_: str, sku: str, common: Common, **fields: Any) -
 
 
 def no_oversell(allow: bool) -> Any:
-    """A check refusing new events that take a position below zero."""
+    """A check refusing new events that take a position below zero, then or later."""
 
     def check(state: State, outcome: Outcome) -> None:
         if allow:
@@ -113,14 +113,18 @@ def no_oversell(allow: bool) -> Any:
                 if fx.qty >= 0:
                     continue
                 after = outcome.after[ev_id][(fx.sku, fx.loc)]
-                final = state.positions[(fx.sku, fx.loc)].qty
-                if after < 0 or final < 0:
-                    had = after - fx.qty
+                if after < 0:
                     raise Refused(
-                        f"only {qty_str(max(had, 0))} {fx.sku} on hand at {fx.loc}"
-                        f"{'' if after < 0 else ' after later events'}, cannot take {qty_str(-fx.qty)}; "
-                        "record the missing receipt first, or use --allow-negative"
+                        f"only {qty_str(max(after - fx.qty, 0))} {fx.sku} on hand at {fx.loc}, cannot take "
+                        f"{qty_str(-fx.qty)}; record the missing receipt first, or use --allow-negative"
                     )
+        for (sku, loc), (low, when) in outcome.lowest.items():
+            if low < 0:
+                raise Refused(
+                    f"{sku} at {loc} would go to {qty_str(low)} on {when.date().isoformat()} "
+                    "(later events take what this one takes); record the missing receipt first, "
+                    "or use --allow-negative"
+                )
 
     return check
 

@@ -37,6 +37,9 @@ class Outcome:
     after: dict[str, dict[tuple[str, str], Number]]  # id -> on hand per (sku, loc) right after it
     state: State
     notes: list[str] = field(default_factory=list)
+    # Lowest on hand of each position a new event takes from, from that event to the end,
+    # and when: a back-dated sale can leave a later sale short.
+    lowest: dict[tuple[str, str], tuple[Number, dt.datetime]] = field(default_factory=dict)
 
 
 Check = Callable[[State, "Outcome"], None]
@@ -77,14 +80,24 @@ class _Watch:
     def reset(self) -> None:
         self.effects: dict[str, list[Effect]] = {}
         self.after: dict[str, dict[tuple[str, str], Number]] = {}
+        self.lowest: dict[tuple[str, str], tuple[Number, dt.datetime]] = {}
 
     def __call__(self, state: State, ev: E.Event, src: Source, effects: list[Effect]) -> None:
-        if ev.id in self.ids:
+        mine = ev.id in self.ids
+        if mine:
             self.effects[ev.id] = effects
             self.after[ev.id] = {}
-            for fx in effects:
-                pos = state.positions.get((fx.sku, fx.loc))
-                self.after[ev.id][(fx.sku, fx.loc)] = pos.qty if pos is not None else 0
+        for fx in effects:
+            key = (fx.sku, fx.loc)
+            pos = state.positions.get(key)
+            qty = pos.qty if pos is not None else 0
+            if mine:
+                self.after[ev.id][key] = qty
+                if fx.qty < 0 and key not in self.lowest:
+                    self.lowest[key] = (qty, ev.ts)
+            low = self.lowest.get(key)
+            if low is not None and qty < low[0]:
+                self.lowest[key] = (qty, ev.ts)
 
 
 def record(ledger: Ledger, new: list[dict[str, Any]], check: Check | None = None,
@@ -100,7 +113,7 @@ def record(ledger: Ledger, new: list[dict[str, Any]], check: Check | None = None
     with locked(ledger):
         watch = _Watch({ev.id for ev in events})
         state = replay(ledger, observer=watch, extra=events)
-        outcome = Outcome([ev.id for ev in events], watch.effects, watch.after, state)
+        outcome = Outcome([ev.id for ev in events], watch.effects, watch.after, state, lowest=watch.lowest)
         bad = [p for p in state.problems if p.path == "(new event)" and p.severity == "error"]
         if bad:
             raise Refused(bad[0].message)

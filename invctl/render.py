@@ -98,7 +98,7 @@ def show_table(report: Report, places: int, out: IO[str] | None = None) -> None:
         right = c.kind in ("qty", "money", "int", "pct")
         footer = _cell(c, report.totals[c.key], places) if c.key in report.totals else ""
         table.add_column(c.header, justify="right" if right else "left", footer=footer,
-                         no_wrap=c.kind != "text", overflow="fold")
+                         no_wrap=c.kind != "text" or not c.wrap, overflow="fold")
     for r in report.rows:
         table.add_row(*[_cell(c, r.get(c.key), places) for c in cols],
                       style="red" if _negative(r) else None)

@@ -10,7 +10,7 @@ import typer
 from invctl.cli.common import (
     AtOpt,
     DryRunOpt,
-    FormatOpt,
+    Format,
     LedgerOpt,
     LocOpt,
     NoteOpt,
@@ -21,13 +21,13 @@ from invctl.cli.common import (
 
 
 def count(
-    sku: Annotated[str | None, typer.Argument(help="The SKU counted (or `sheet` for a count sheet).", show_default=False)] = None,
-    qty: Annotated[str | None, typer.Argument(help="The quantity on the shelf.", show_default=False)] = None,
+    sku: Annotated[str | None, typer.Argument(metavar="SKU", help="The SKU counted (or `sheet` for a count sheet).", show_default=False)] = None,
+    qty: Annotated[str | None, typer.Argument(metavar="QTY", help="The quantity on the shelf.", show_default=False)] = None,
     file: Annotated[Path | None, typer.Option("--file", help="CSV of sku,qty[,loc] rows to record at once (all or nothing).", show_default=False)] = None,
     lot: Annotated[str | None, typer.Option(help="Count of one lot only.", show_default=False)] = None,
     category: Annotated[str | None, typer.Option(help="Count sheet: only this category.", show_default=False)] = None,
     expected: Annotated[bool, typer.Option("--expected", help="Count sheet: show the expected quantity (not for blind counts).")] = False,
-    fmt: FormatOpt = "table",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Count sheet output: a table, or json/csv.")] = "table",
     at: AtOpt = None, loc: LocOpt = "main", note: NoteOpt = None, ref: RefOpt = None,
     dry_run: DryRunOpt = False, ledger: LedgerOpt = None,
 ) -> None:

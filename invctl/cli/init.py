@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
@@ -11,11 +11,11 @@ from invctl.render import message
 
 
 def init(
-    folder: Annotated[Path, typer.Argument(help="Folder for the new ledger (created if missing).")] = Path("."),
+    folder: Annotated[Path, typer.Argument(metavar="FOLDER", help="Folder for the new ledger (created if missing).")] = Path("."),
     currency: Annotated[str, typer.Option(help="ISO 4217 currency code.")] = "EUR",
-    costing: Annotated[str, typer.Option(help="fifo or average.")] = "fifo",
+    costing: Annotated[Literal["fifo", "average"], typer.Option(help="How stock is valued.")] = "fifo",
     timezone: Annotated[str | None, typer.Option(help="IANA time zone (default: this machine's).", show_default=False)] = None,
-    location: Annotated[list[str] | None, typer.Option("--location", help="A stock location; repeat for more (default: main).", show_default=False)] = None,
+    location: Annotated[list[str] | None, typer.Option("--location", metavar="LOC", help="A stock location; repeat for more (default: main).", show_default=False)] = None,
     git: Annotated[bool, typer.Option(help="Also run `git init` when the folder is not in a git repository.")] = True,
 ) -> None:
     """Create a new ledger: invctl.toml, items.toml, suppliers.toml, journal/, git files.

@@ -20,7 +20,7 @@ Supplier = Annotated[str | None, typer.Option(help="Usual supplier id.", show_de
 ReorderPoint = Annotated[str | None, typer.Option(help="Reorder when available + on order falls to this.", show_default=False)]
 ReorderQty = Annotated[str | None, typer.Option(help="How much to reorder.", show_default=False)]
 MaxStock = Annotated[str | None, typer.Option(help="Most stock to hold (min/max rule, overstock alert).", show_default=False)]
-Alias = Annotated[list[str] | None, typer.Option("--alias", help="Another name for this SKU (e.g. a platform's); repeat for more.", show_default=False)]
+Alias = Annotated[list[str] | None, typer.Option("--alias", metavar="NAME", help="Another name for this SKU (e.g. a platform's); repeat for more.", show_default=False)]
 
 
 def _fields(ledger: Any, **raw: Any) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def _fields(ledger: Any, **raw: Any) -> dict[str, Any]:
 
 @app.command("add")
 def add(
-    sku: Annotated[str, typer.Argument(help="The SKU (letters, digits, . _ -).")],
+    sku: Annotated[str, typer.Argument(metavar="SKU", help="The SKU (letters, digits, . _ -).")],
     name: Name = None, unit: Unit = None, category: Category = None, price: Price = None,
     cost: Cost = None, supplier: Supplier = None, reorder_point: ReorderPoint = None,
     reorder_qty: ReorderQty = None, max_stock: MaxStock = None, alias: Alias = None,
@@ -72,7 +72,7 @@ def add(
 
 @app.command("set")
 def set_(
-    sku: Annotated[str, typer.Argument(help="The SKU to change.")],
+    sku: Annotated[str, typer.Argument(metavar="SKU", help="The SKU to change.")],
     name: Name = None, unit: Unit = None, category: Category = None, price: Price = None,
     cost: Cost = None, supplier: Supplier = None, reorder_point: ReorderPoint = None,
     reorder_qty: ReorderQty = None, max_stock: MaxStock = None, alias: Alias = None,
@@ -114,7 +114,7 @@ def list_(
 
 @app.command("show")
 def show(
-    sku: Annotated[str, typer.Argument(help="The SKU.")],
+    sku: Annotated[str, typer.Argument(metavar="SKU", help="The SKU.")],
     fmt: FormatOpt = "table",
     ledger: LedgerOpt = None,
 ) -> None:

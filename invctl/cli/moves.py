@@ -19,8 +19,8 @@ from invctl.cli.common import (
     report_written,
 )
 
-Sku = Annotated[str, typer.Argument(help="The SKU.", show_default=False)]
-Qty = Annotated[str, typer.Argument(help="How many (a whole number, or a decimal like 1.5).", show_default=False)]
+Sku = Annotated[str, typer.Argument(metavar="SKU", help="The SKU.", show_default=False)]
+Qty = Annotated[str, typer.Argument(metavar="QTY", help="How many (a whole number, or a decimal like 1.5).", show_default=False)]
 
 
 def _on_hand(written: object, sku: str, loc: str) -> str:
@@ -103,7 +103,7 @@ def return_(
 
 def adjust(
     sku: Sku,
-    delta: Annotated[str, typer.Argument(help="Signed change, e.g. -2 or 5.", show_default=False)],
+    delta: Annotated[str, typer.Argument(metavar="DELTA", help="Signed change, e.g. -2 or 5.", show_default=False)],
     reason: Annotated[str, typer.Option(help="damaged, expired, lost, theft, found, sample, defective or other.", show_default=False)],
     cost: Annotated[str | None, typer.Option(help="Unit cost of a positive adjustment (default: current unit cost).", show_default=False)] = None,
     at: AtOpt = None, loc: LocOpt = "main", note: NoteOpt = None, ref: RefOpt = None,
@@ -139,7 +139,7 @@ def transfer(
 
 
 def void(
-    event_id: Annotated[str, typer.Argument(help="Id of the event to take out (see `invctl history SKU`).", show_default=False)],
+    event_id: Annotated[str, typer.Argument(metavar="EVENT_ID", help="Id of the event to take out (see `invctl history SKU`).", show_default=False)],
     reason: Annotated[str, typer.Option(help="Why, e.g. \"entered twice\".", show_default=False)],
     at: AtOpt = None, note: NoteOpt = None, ref: RefOpt = None,
     allow_negative: AllowNegOpt = False, dry_run: DryRunOpt = False, ledger: LedgerOpt = None,

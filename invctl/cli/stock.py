@@ -10,7 +10,7 @@ from invctl.cli.common import AsOfOpt, FilterLocOpt, FormatOpt, LedgerOpt, get_l
 
 
 def stock(
-    skus: Annotated[list[str] | None, typer.Argument(help="Only these SKUs.", show_default=False)] = None,
+    skus: Annotated[list[str] | None, typer.Argument(metavar="[SKU]...", help="Only these SKUs.", show_default=False)] = None,
     loc: FilterLocOpt = None,
     category: Annotated[str | None, typer.Option(help="Only this category.", show_default=False)] = None,
     as_of: AsOfOpt = None,
@@ -29,11 +29,15 @@ def stock(
 
     led = get_ledger(ledger)
     until = inputs.day_end(led, as_of) if as_of else None
-    emit(stock_report(led, skus=skus or None, loc=loc, category=category, as_of=until), fmt, led.settings.places)
+    report = stock_report(led, skus=skus or None, loc=loc, category=category, as_of=until)
+    for sku in skus or []:
+        if sku not in led.catalog.items and not any(r["sku"] == sku for r in report.rows):
+            led.catalog.item(sku)  # refuses with a did-you-mean hint
+    emit(report, fmt, led.settings.places)
 
 
 def history(
-    sku: Annotated[str, typer.Argument(help="The SKU.", show_default=False)],
+    sku: Annotated[str, typer.Argument(metavar="SKU", help="The SKU.", show_default=False)],
     loc: FilterLocOpt = None,
     fmt: FormatOpt = "table",
     ledger: LedgerOpt = None,

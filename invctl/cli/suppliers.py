@@ -24,7 +24,7 @@ def _fields(**raw: Any) -> dict[str, Any]:
 
 @app.command("add")
 def add(
-    supplier: Annotated[str, typer.Argument(help="Supplier id (letters, digits, . _ -).")],
+    supplier: Annotated[str, typer.Argument(metavar="SUPPLIER", help="Supplier id (letters, digits, . _ -).")],
     name: Name = None, lead_time: LeadTime = None, email: Email = None, phone: Phone = None,
     ledger: LedgerOpt = None,
 ) -> None:
@@ -45,7 +45,7 @@ def add(
 
 @app.command("set")
 def set_(
-    supplier: Annotated[str, typer.Argument(help="The supplier id.")],
+    supplier: Annotated[str, typer.Argument(metavar="SUPPLIER", help="The supplier id.")],
     name: Name = None, lead_time: LeadTime = None, email: Email = None, phone: Phone = None,
     ledger: LedgerOpt = None,
 ) -> None:
@@ -77,7 +77,7 @@ def list_(fmt: FormatOpt = "table", ledger: LedgerOpt = None) -> None:
 
 @app.command("show")
 def show(
-    supplier: Annotated[str, typer.Argument(help="The supplier id.")],
+    supplier: Annotated[str, typer.Argument(metavar="SUPPLIER", help="The supplier id.")],
     fmt: FormatOpt = "table",
     ledger: LedgerOpt = None,
 ) -> None:

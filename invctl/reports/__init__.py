@@ -16,6 +16,7 @@ class Column:
     header: str
     kind: Kind = "text"
     table: bool = True  # shown in the terminal table (JSON and CSV always carry it)
+    wrap: bool = True  # text that may wrap in a narrow terminal (ids and times must not)
 
 
 @dataclass

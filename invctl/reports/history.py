@@ -13,14 +13,14 @@ from invctl.reports import Column, Report
 from invctl.settings import Ledger
 
 COLUMNS = [
-    Column("ts", "Time"),
+    Column("ts", "Time", wrap=False),
     Column("type", "Type"),
     Column("qty", "Qty", "qty"),
     Column("loc", "Loc"),
     Column("on_hand", "On hand", "qty"),
     Column("value", "Value", "money"),
     Column("detail", "Detail"),
-    Column("id", "Id"),
+    Column("id", "Id", wrap=False),
     Column("file", "File", table=False),
     Column("line", "Line", "int", table=False),
 ]
