@@ -86,13 +86,16 @@ class FileRead:
         """Lines whose text matches ``needle``, found without decoding the others."""
         data = self.data
         seen = -1
+        line, counted_to = 1, 0  # count newlines incrementally: once over the file, not per match
         for m in needle.finditer(data):
             start = data.rfind(b"\n", 0, m.start()) + 1
             if start <= seen:
                 continue
             end = data.find(b"\n", m.end())
             seen = start
-            yield data.count(b"\n", 0, start) + 1, data[start:end]
+            line += data.count(b"\n", counted_to, start)
+            counted_to = start
+            yield line, data[start:end]
 
 
 def decode(raw: bytes) -> Event:

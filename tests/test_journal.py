@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import signal
 import stat
 import subprocess
@@ -348,3 +349,15 @@ def test_concurrent_voids_of_one_event_append_one(shop: Shop) -> None:
     assert codes.count(0) == 1
     assert [json.loads(line)["type"] for line in lines_of(shop)] == ["received", "voided"]
     assert shop.run("check").code == 0
+
+
+def test_lines_containing_numbers_lines_like_lines(tmp_path: Path) -> None:
+    from invctl.journal import FileRead
+
+    body = b"".join(b'{"n":%d,"type":"%s"}\n' % (i, b"voided" if i % 7 == 3 else b"sold") for i in range(1, 200))
+    path = tmp_path / "2026-11.jsonl"
+    path.write_bytes(body)
+    fr = FileRead.read(path)
+    found = list(fr.lines_containing(re.compile(rb'"voided"')))
+    assert found == [(n, raw) for n, raw in fr.lines() if b"voided" in raw]
+    assert [n for n, _ in found] == [i for i in range(1, 200) if i % 7 == 3]
