@@ -7,6 +7,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 # Running costs are never rounded; divisions (average cost, partial layers) keep 34
 # significant digits, far beyond any currency.
+decimal.DefaultContext.prec = 34  # threads started later copy DefaultContext
 decimal.getcontext().prec = 34
 
 Number = int | Decimal

@@ -233,10 +233,8 @@ class Model:
     def _counted(self, ev: dict[str, Any]) -> None:
         sku, loc, qty, lot = ev["sku"], ev.get("loc", "main"), int(ev["qty"]), ev.get("lot")
         p = self.pos(sku, loc)
-        if lot is None:
-            diff = qty - p.qty
-        else:
-            diff = qty - sum(1 for u in p.units if u.lot == lot)
+        computed = p.qty if lot is None else sum(1 for u in p.units if u.lot == lot)
+        diff = qty - computed
         if diff < 0:
             self.take(sku, loc, -diff, lot)
         elif diff > 0:

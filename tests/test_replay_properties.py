@@ -55,8 +55,10 @@ OFFSETS = (-600, -300, 0, 0, 60, 330, 540, 840)  # minutes east of UTC
 TOLERANCE = Fraction(1, 10**18)
 # INVCTL_PROPERTY_SCALE=50 runs fifty times the examples (a bug hunt, not for CI).
 SCALE = int(os.environ.get("INVCTL_PROPERTY_SCALE", "1"))
-FAST = settings(max_examples=60 * SCALE, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
-                                                                           HealthCheck.too_slow])
+# The conftest's autouse fixture only sets environment variables: sharing it between
+# examples is fine. Each example writes a ledger, so runtimes vary: no deadline.
+FAST = settings(max_examples=60 * SCALE, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
 Ev = dict[str, Any]
 
@@ -168,17 +170,17 @@ def histories(draw: st.DrawFn, kinds: st.SearchStrategy[Ev] | None = None, max_s
         kinds if kinds is not None else any_event(),
         st.integers(0, SLOTS - 1), st.sampled_from(OFFSETS),
         st.sampled_from((0, 0, 0, -31)),  # a few events a month earlier: three month files
-        st.booleans(),  # qty as a JSON integer or as a decimal string
+        st.booleans(),  # qty as a decimal string and UTC as "Z", or not
         st.one_of(st.none(), st.integers(0, 1000)),  # link
     ), min_size=n, max_size=n))
     ids = draw(st.permutations(range(len(specs))))  # ties in ts are broken by id, in any order
     events: list[Ev] = []
-    for i, (spec, slot, offset, shift, qty_text, link) in enumerate(specs):
+    for i, (spec, slot, offset, shift, textual, link) in enumerate(specs):
         ev = dict(spec)
         instant = BASE + dt.timedelta(days=shift) + slot * STEP
         ts = instant.astimezone(dt.timezone(dt.timedelta(minutes=offset))).isoformat()
         ev["id"] = f"01K{ids[i]:04d}"
-        ev["ts"] = ts.replace("+00:00", "Z") if qty_text else ts
+        ev["ts"] = ts.replace("+00:00", "Z") if textual else ts
         if ev["type"] == "voided":
             earlier = [e["id"] for e in events if e["type"] != "voided"]
             ev["target"] = earlier[ev.pop("pick") % len(earlier)] if earlier else "01KNOTHERE"
@@ -192,7 +194,7 @@ def histories(draw: st.DrawFn, kinds: st.SearchStrategy[Ev] | None = None, max_s
             if lines:
                 line = lines[link % len(lines)]
                 ev.update(sku=line["sku"], po=line["po"])
-        if qty_text and isinstance(ev.get("qty"), int):
+        if textual and isinstance(ev.get("qty"), int):
             ev["qty"] = str(ev["qty"])
         events.append(ev)
     return events
@@ -478,10 +480,15 @@ def layouts(draw: st.DrawFn, events: list[Ev]) -> tuple[str, dict[str, list[byte
         if how in ("wrong month", "everything") and rnd.random() < 0.3:
             places = [rnd.choice(("journal/2026/2026-10.jsonl", "journal/2026/2026-11.jsonl",
                                   "journal/2026/2026-12.jsonl", "journal/2027/2027-01.jsonl"))]
-        if how in ("duplicated", "everything") and rnd.random() < 0.3:
-            places.append(rnd.choice((places[0], month_file(ev), *ODD_FILES)))
         for place in places:
             files.setdefault(place, []).append(to_line(ev))
+        if how in ("duplicated", "everything") and rnd.random() < 0.3:
+            copy = ev
+            if rnd.random() < 0.5:  # the same instant written with another offset
+                offset = dt.timedelta(minutes=rnd.choice(OFFSETS))
+                copy = {**ev, "ts": parse_ts(ev["ts"]).astimezone(dt.timezone(offset)).isoformat()}
+            place = rnd.choice((places[0], month_file(copy), *ODD_FILES))
+            files.setdefault(place, []).append(to_line(copy))
     if how in ("shuffled", "everything"):
         for lines in files.values():
             rnd.shuffle(lines)
@@ -525,10 +532,8 @@ def test_stock_is_count_plus_movements(shops: Shops, events: list[Ev]) -> None:
             expected[(sku, ev.get("loc", "main"))] += qty
         elif kind == "sold":
             expected[(sku, ev.get("loc", "main"))] -= qty
-        elif kind == "returned" and ev.get("restock", True):
-            expected[(sku, ev.get("loc", "main"))] += qty
-        elif kind == "adjusted":
-            expected[(sku, ev.get("loc", "main"))] += qty
+        elif kind == "adjusted" or (kind == "returned" and ev.get("restock", True)):
+            expected[(sku, ev.get("loc", "main"))] += qty  # adjustments are signed
         elif kind == "transferred":
             expected[(sku, ev["from"])] -= qty
             expected[(sku, ev["to"])] += qty
@@ -629,3 +634,35 @@ def test_until_is_a_prefix(shops: Shops, costing: str, data: st.DataObject) -> N
     model = run(events, average=costing == "average", catalog_cost=CATALOG, until=cut)
     assert {k: p.qty for k, p in state.positions.items() if p.qty} == \
         {k: p.qty for k, p in model.positions.items() if p.qty}
+
+
+# --- and two ways of replaying part of the journal that writers and reports rely on ---------
+
+
+@settings(FAST, max_examples=30 * SCALE)
+@given(data=st.data())
+def test_extra_events_replay_as_if_written(shops: Shops, data: st.DataObject) -> None:
+    """``replay(extra=...)`` (a writer checking its decision) equals writing them first."""
+    events = data.draw(histories())
+    held = data.draw(st.sets(st.sampled_from([ev["id"] for ev in events])))
+    written = [ev for ev in events if ev["id"] not in held]
+    extra = [E.decoder.decode(to_line(ev)) for ev in events if ev["id"] in held]
+    with shops.ledger("fifo", canonical(written)) as ledger:
+        audit = Audit()
+        got = fingerprint(replay(ledger, extra=extra, observer=audit), audit)
+    with shops.ledger("fifo", canonical(events)) as ledger:
+        want = fingerprint(*run_replay(ledger))
+    assert got == want
+
+
+@settings(FAST, max_examples=30 * SCALE)
+@given(events=histories())
+def test_one_sku_replays_like_the_whole_journal(shops: Shops, events: list[Ev]) -> None:
+    """``replay(skus=...)`` (one item's history) sees that item as the full replay does."""
+    with shops.ledger("average", canonical(events)) as ledger:
+        whole = fingerprint(*run_replay(ledger))
+        for sku in SKUS:
+            part = fingerprint(replay(ledger, skus={sku}))
+            assert part["positions"] == {k: v for k, v in whole["positions"].items() if k[0] == sku}
+            assert part["po"] == {k: v for k, v in whole["po"].items() if k[1] == sku}
+            assert part["last_cost"] == {k: v for k, v in whole["last_cost"].items() if k == sku}
