@@ -10,7 +10,7 @@ here and preserved in the file, which is never rewritten.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, Union
 
 import msgspec
 
@@ -202,3 +202,48 @@ def describe_decode_error(exc: msgspec.DecodeError) -> str:
             text += f" (known types: {', '.join(TYPES)})"
         return text
     return f"not valid JSON: {text[0].lower()}{text[1:]}" if text else "not valid JSON"
+
+
+# --- the lean records the replay decodes -------------------------------------------------
+# Building Python strings for keys the fold never reads (price, channel, customer, by, ...)
+# is most of the decoding time on big journals, so the replay decodes into records that
+# carry only what it uses. `check`, reports and writers use the full records above.
+
+_LEAN_KEYS: dict[str, tuple[str, ...]] = {
+    "received": ("sku", "qty", "cost", "loc", "po", "lot", "expires"),
+    "sold": ("sku", "qty", "loc", "order"),
+    "returned": ("sku", "qty", "loc", "refund", "restock", "order"),
+    "adjusted": ("sku", "qty", "reason", "loc", "cost"),
+    "counted": ("sku", "qty", "loc", "lot"),
+    "transferred": ("sku", "qty", "from_", "to"),
+    "ordered": ("sku", "qty", "po", "supplier", "cost", "loc", "expected"),
+    "cancelled": ("sku", "po", "qty"),
+    "voided": ("target", "reason"),
+}
+
+
+class LeanEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=False):
+    """The keys of every event the replay needs: id and ts."""
+
+    id: str
+    ts: TS
+
+
+def _lean(cls: type[Event]) -> type[LeanEvent]:
+    tag = str(cls.__struct_config__.tag)
+    fields: list[Any] = []
+    for f in msgspec.structs.fields(cls):
+        if f.name not in _LEAN_KEYS[tag]:
+            continue
+        default = msgspec.NODEFAULT if f.required else f.default
+        fields.append((f.name, f.type, msgspec.field(default=default, name=f.encode_name)))
+    lean: Any = msgspec.defstruct(
+        f"Lean{cls.__name__}", fields, bases=(LeanEvent,), tag=tag, frozen=True, kw_only=True, gc=False,
+        module=__name__,
+    )
+    return lean
+
+
+LEAN: dict[type[Event], type[LeanEvent]] = {cls: _lean(cls) for cls in KINDS.values()}
+FULL_OF: dict[type, type[Event]] = {lean: full for full, lean in LEAN.items()}
+lean_decoder = msgspec.json.Decoder(Union[tuple(LEAN.values())])  # noqa: UP007

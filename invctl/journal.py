@@ -84,18 +84,22 @@ class FileRead:
 
     def lines_containing(self, needle: re.Pattern[bytes]) -> Iterator[tuple[int, bytes]]:
         """Lines whose text matches ``needle``, found without decoding the others."""
-        data = self.data
-        seen = -1
-        line, counted_to = 1, 0  # count newlines incrementally: once over the file, not per match
-        for m in needle.finditer(data):
-            start = data.rfind(b"\n", 0, m.start()) + 1
-            if start <= seen:
-                continue
-            end = data.find(b"\n", m.end())
-            seen = start
-            line += data.count(b"\n", counted_to, start)
-            counted_to = start
-            yield line, data[start:end]
+        return matching_lines(self.data, needle, 1)
+
+
+def matching_lines(data: bytes, needle: re.Pattern[bytes], first_line: int) -> Iterator[tuple[int, bytes]]:
+    """(line number, line) of the complete lines in ``data`` that match ``needle``."""
+    seen = -1
+    line, counted_to = first_line, 0  # count newlines incrementally: once over the data, not per match
+    for m in needle.finditer(data):
+        start = data.rfind(b"\n", 0, m.start()) + 1
+        if start <= seen:
+            continue
+        end = data.find(b"\n", m.end())
+        seen = start
+        line += data.count(b"\n", counted_to, start)
+        counted_to = start
+        yield line, data[start:end]
 
 
 def decode(raw: bytes) -> Event:

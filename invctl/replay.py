@@ -1,22 +1,23 @@
 """The replay: a pure fold of the journal's events, in (ts, id) order, into state.
 
-Streaming: month files are read one at a time, sorted, and merged with the few events
-still pending from the month before (offsets make neighbouring months overlap by at
-most a day), so memory grows with SKUs, open lots and PO lines, not with events. When a
-fast scan finds a line in the wrong month file, the replay sorts everything instead:
-slower, never wrong.
+Streaming: month files are read 4 MiB at a time, in month order, and each line is folded
+as soon as it is decoded, holding back only the events near a month's end (offsets make
+neighbouring months overlap by at most a day). Memory grows with SKUs, open lots and PO
+lines, not with events. A line out of (ts, id) order (a back-dated line appended later,
+or one in the wrong month file) makes the replay start over with every file sorted;
+which files needed it is remembered in `.invctl/unsorted.json`, so the next replay sorts
+just those up front: slower, never wrong.
 
 Voids and returns look at other events (a void removes an earlier event; a return is
-restocked at the cost of its order's sale), so a fast pre-pass picks out the few lines
-that mention them before the fold starts.
+restocked at the cost of its order's sale), so a pre-pass picks out the few lines that
+mention them (a byte search, then a tiny decode) before the fold starts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from bisect import bisect_left
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -26,12 +27,32 @@ import msgspec
 from invctl import events as E
 from invctl.costing import ZERO, Layer, Position, add, consume
 from invctl.errors import Problem
-from invctl.journal import FileRead, decode, decode_error, file_month, list_files, torn_problem
+from invctl.journal import decode_error, file_month, list_files
 from invctl.numbers import Number, parse_money, parse_qty
 from invctl.settings import Ledger
 
 _MARGIN = dt.timedelta(hours=24)  # any UTC offset is within a day of the month's start
-_INTERESTING = re.compile(rb'"(?:voided|returned)"')
+class _Note(msgspec.Struct, gc=False):
+    """Just the keys the pre-pass needs from a void or a return (decodes fast)."""
+
+    type: str
+    target: str | None = None
+    order: str | None = None
+    sku: str | None = None
+    restock: bool = True
+
+
+_note_decoder = msgspec.json.Decoder(_Note)
+
+
+def _lines_with(data: bytes, needle: bytes) -> Iterator[bytes]:
+    """The lines of ``data`` in which ``needle`` occurs (bytes.find is far faster than a regex)."""
+    at = data.find(needle)
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        yield data[start:end]
+        at = data.find(needle, end)
 
 
 class Effect:
@@ -101,6 +122,7 @@ class State:
         self.voided: set[str] = set()
         self.order_cogs: dict[tuple[str, str], list[Any]] = {}  # only orders with returns
         self.events = 0
+        self.observing = False  # effects are built only when an observer wants them
         self._catalog_cost: dict[str, Decimal] | None = None
 
     # --- helpers -------------------------------------------------------------------
@@ -163,16 +185,26 @@ class State:
         return [Effect(ev.sku, ev.loc, qty, qty * cost - trueup, trueup)]
 
     def _sold(self, ev: E.Sold, src: Source) -> list[Effect]:
-        qty = _positive(ev.qty)
-        pos = self.position(ev.sku, ev.loc)
-        cost, _ = self._out(pos, qty, ev, src)
+        # The hottest path of every replay (most events are sales): kept flat on purpose.
+        raw = ev.qty
+        qty: Number = raw if type(raw) is int and raw > 0 else _positive(raw)
+        pos = self.positions.get((ev.sku, ev.loc)) or self.position(ev.sku, ev.loc)
+        layers = pos.layers
+        if layers and layers[0].qty > qty and not self.average:
+            first = layers[0]  # one layer covers the sale: take from it
+            first.qty -= qty
+            cost = qty * first.cost
+            pos.qty -= qty
+            pos.value -= cost
+        else:
+            cost, _ = self._out(pos, qty, ev, src)
         pos.last_sold = ev.ts
-        if ev.order is not None:
+        if ev.order is not None and self.order_cogs:
             sale = self.order_cogs.get((ev.order, ev.sku))
             if sale is not None:
                 sale[0] += qty
                 sale[1] += cost
-        return [Effect(ev.sku, ev.loc, -qty, -cost, cost)]
+        return [Effect(ev.sku, ev.loc, -qty, -cost, cost)] if self.observing else _NONE
 
     def _returned(self, ev: E.Returned, src: Source) -> list[Effect]:
         qty = _positive(ev.qty)
@@ -270,6 +302,9 @@ class State:
         return out
 
 
+_NONE: list[Effect] = []
+
+
 def _positive(value: object) -> Number:
     qty = parse_qty(value)
     if qty <= 0:
@@ -295,90 +330,290 @@ _HANDLERS: dict[type, Callable[[State, Any, Source], list[Effect]]] = {
     E.Cancelled: State._cancelled,
     E.Voided: State._voided,
 }
+_HANDLERS.update({E.LEAN[full]: handler for full, handler in list(_HANDLERS.items())})
 
 
 # --- the driver ------------------------------------------------------------------------
 
-Entry = tuple[dt.datetime, str, int, int, E.Event]  # (ts, id, file index, line, event)
+Entry = tuple[dt.datetime, str, int, int, Any]  # (ts, id, file index, line, event)
+_CHUNK = 1 << 22  # read journals 4 MiB at a time: memory stays flat however big a month is
+_HINTS = "unsorted.json"
 
 
 class _OutOfOrder(Exception):
+    """A file's lines are not in (ts, id) order: it must be sorted before folding."""
+
+    def __init__(self, fi: int):
+        self.fi = fi
+
+
+class _Stop(Exception):
     pass
 
 
-def _prescan(state: State, reads: Iterable[FileRead]) -> bool:
-    """Collect void targets and the orders that have restocked returns; say if a line is misplaced."""
-    misplaced = False
-    for fr in reads:
-        misplaced = misplaced or fr.misplaced()
-        for _, raw in fr.lines_containing(_INTERESTING):
-            try:
-                ev = decode(raw)
-            except msgspec.DecodeError:
-                continue  # reported by the main pass
-            if isinstance(ev, E.Voided):
-                state.voided.add(ev.target)
-            elif isinstance(ev, E.Returned) and ev.restock and ev.order is not None:
-                state.order_cogs[(ev.order, ev.sku)] = [0, ZERO]
-    return misplaced
+def _chunks(path: Path) -> Iterator[tuple[int, bytes, bool]]:
+    """(first line number, bytes, torn): complete lines, then a torn tail if there is one."""
+    line = 1
+    rest = b""
+    with open(path, "rb") as fh:
+        while True:
+            block = fh.read(_CHUNK)
+            if not block:
+                break
+            block = rest + block
+            cut = block.rfind(b"\n") + 1
+            rest = block[cut:]
+            if cut:
+                yield line, block[:cut], False
+                line += block.count(b"\n", 0, cut)
+    if rest:
+        yield line, rest, True
 
 
-def _load(state: State, fi: int, fr: FileRead, skus: set[str] | None) -> list[Entry]:
-    rel = state.ledger.rel(fr.path)
-    voided = state.voided
-    out: list[Entry] = []
-    for line, raw in fr.lines():
+class _Run:
+    """One replay: the pre-pass, the ordered stream of events, and the fold."""
+
+    def __init__(self, state: State, until: dt.datetime | None, observer: Observer | None,
+                 skus: set[str] | None, extra: list[E.Event], full: bool, sort_all: bool, unsorted: set[int]):
+        self.state = state
+        self.until = until
+        self.observer = observer
+        self.skus = skus
+        self.extra = extra
+        self.decode = E.decoder.decode if full else E.lean_decoder.decode
+        self.sort_all = sort_all
+        self.unsorted = unsorted
+        self.sortedness: dict[int, bool] = {}
+        self.last_ts: dt.datetime | None = None
+        self.last_id = ""
+        self.done = False  # an event at or after `until` was reached
+
+    # --- the pre-pass: voids, orders with returns, lines in the wrong month file ---------
+
+    def prescan(self) -> None:
+        for path in self.state.files:
+            for _, chunk, torn in _chunks(path):
+                if not torn:
+                    for needle in (b'"voided"', b'"returned"'):
+                        for raw in _lines_with(chunk, needle):
+                            self._note(raw)
+
+    def _note(self, raw: bytes) -> None:
         try:
-            ev = decode(raw)
-        except msgspec.DecodeError as exc:
-            state.problems.append(decode_error(rel, line, exc))
-            continue
-        if ev.id in voided:
-            continue
-        if skus is not None and getattr(ev, "sku", None) not in skus:
-            continue
-        out.append((ev.ts, ev.id, fi, line, ev))
-    if fr.torn:
-        state.problems.append(torn_problem(state.ledger, fr))
-    out.sort()
-    return out
+            ev = _note_decoder.decode(raw)
+        except msgspec.DecodeError:
+            return  # reported by the main pass
+        if ev.type == "voided" and ev.target is not None:
+            self.state.voided.add(ev.target)
+        elif ev.type == "returned" and ev.restock is True and ev.order is not None and ev.sku is not None:
+            self.state.order_cogs[(ev.order, ev.sku)] = [0, ZERO]
+
+    # --- the ordered stream ------------------------------------------------------
+
+    def run(self) -> State:
+        state = self.state
+        n = len(state.files)
+        pending: list[Entry] = sorted(
+            (ev.ts, ev.id, n, i + 1, ev) for i, ev in enumerate(self.extra) if ev.id not in state.voided
+        )
+        try:
+            if self.sort_all:
+                everything = pending
+                for fi in range(n):
+                    everything.extend(self._load(fi))
+                everything.sort()
+                for entry in everything:
+                    self._emit(entry)
+                    if self.done:
+                        break
+            else:
+                for fi, path in enumerate(state.files):
+                    nxt = file_month(state.files[fi + 1]) if fi + 1 < n else None
+                    bound = dt.datetime(nxt[0], nxt[1], 1, tzinfo=dt.UTC) - _MARGIN if nxt else None
+                    pending = self._file(fi, path, pending, bound)
+                    if self.done:
+                        raise _Stop
+                for entry in pending:
+                    self._emit(entry)
+        except _Stop:
+            pass
+        return state
+
+    def _file(self, fi: int, path: Path, pending: list[Entry], bound: dt.datetime | None) -> list[Entry]:
+        """Fold one file's events, merging in pending ones; returns what must wait for the next file."""
+        later: list[Entry] = []
+        if fi not in self.unsorted and self.observer is None and not self.done:
+            pending = self._fast(fi, path, pending, bound, later)
+            return sorted(pending + later) if pending else later
+        source = iter(sorted(self._load(fi))) if fi in self.unsorted else self._lines(fi, path)
+        for entry in source:
+            ts = entry[0]
+            while pending and pending[0] < entry:
+                self._emit(pending.pop(0))
+            if bound is not None and ts >= bound:
+                later.append(entry)
+            else:
+                self._emit(entry)
+        return sorted(pending + later) if pending else later
+
+    def _fast(self, fi: int, path: Path, pending: list[Entry], bound: dt.datetime | None,
+              later: list[Entry]) -> list[Entry]:
+        """The common case, inlined: a file in order, folded line by line as it is decoded.
+
+        Does what ``_lines`` + ``_emit`` do, without a generator or a tuple per event
+        (reports with an observer take the general path). Returns the pending events
+        still to merge; events for the next file's time go to ``later``.
+        """
+        state = self.state
+        decode = self.decode
+        voided = state.voided
+        skus = self.skus
+        until = self.until
+        handlers = _HANDLERS
+        problems = state.problems
+        last_ts, last_id = self.last_ts, self.last_id
+        tz = None
+        bound_here = until_here = None
+        for first, chunk, torn in _chunks(path):
+            if torn:
+                problems.append(_torn(state, path, first, chunk))
+                continue
+            line = first - 1
+            for raw in chunk.split(b"\n")[:-1]:
+                line += 1
+                try:
+                    ev = decode(raw)
+                except msgspec.DecodeError as exc:
+                    if raw.strip():
+                        problems.append(decode_error(state.ledger.rel(path), line, exc))
+                    continue
+                id_ = ev.id
+                if id_ in voided:
+                    continue
+                if skus is not None and getattr(ev, "sku", None) not in skus:
+                    continue
+                ts = ev.ts
+                if ts.tzinfo is not tz:
+                    # Datetimes sharing one tzinfo object compare without computing offsets.
+                    tz = ts.tzinfo
+                    bound_here = bound.astimezone(tz) if bound is not None else None
+                    until_here = until.astimezone(tz) if until is not None else None
+                if pending:
+                    entry = (ts, id_, fi, line, ev)
+                    while pending and pending[0] < entry:
+                        self.last_ts, self.last_id = last_ts, last_id
+                        self._emit(pending.pop(0))
+                        last_ts, last_id = self.last_ts, self.last_id
+                if bound_here is not None and ts >= bound_here:
+                    later.append((ts, id_, fi, line, ev))
+                    continue
+                if last_ts is not None and (ts < last_ts or (ts == last_ts and id_ <= last_id)):
+                    if ts == last_ts and id_ == last_id:
+                        continue  # the same event twice: it happened once (see _emit)
+                    raise _OutOfOrder(fi)
+                last_ts, last_id = ts, id_
+                if until_here is not None and ts >= until_here:
+                    self.done = True
+                    continue
+                if self.done:
+                    continue
+                try:
+                    handlers[type(ev)](state, ev, (fi, line))
+                except ValueError as exc:
+                    problems.append(Problem(state.ledger.rel(path), line, str(exc)))
+                    continue
+                state.events += 1
+        self.last_ts, self.last_id = last_ts, last_id
+        return pending
+
+    def _lines(self, fi: int, path: Path) -> Iterator[Entry]:
+        state = self.state
+        decode = self.decode
+        voided = state.voided
+        skus = self.skus
+        for first, chunk, torn in _chunks(path):
+            if torn:
+                state.problems.append(_torn(state, path, first, chunk))
+                continue
+            for line, raw in enumerate(chunk.split(b"\n")[:-1], first):
+                try:
+                    ev = decode(raw)
+                except msgspec.DecodeError as exc:
+                    if raw.strip():
+                        state.problems.append(decode_error(state.ledger.rel(path), line, exc))
+                    continue
+                if ev.id in voided:
+                    continue
+                if skus is not None and getattr(ev, "sku", None) not in skus:
+                    continue
+                yield (ev.ts, ev.id, fi, line, ev)
+
+    def _load(self, fi: int) -> list[Entry]:
+        out = list(self._lines(fi, self.state.files[fi]))
+        self.sortedness[fi] = all(a <= b for a, b in zip(out, out[1:], strict=False)) if out else True
+        return out
+
+    # --- the fold ----------------------------------------------------------------
+
+    def _emit(self, entry: Entry) -> None:
+        ts, id_, fi, line, ev = entry
+        last = self.last_ts
+        if last is not None and (ts < last or (ts == last and id_ <= self.last_id)):
+            if ts == last and id_ == self.last_id:
+                # The same event twice (a line copied by hand, or kept by both sides of a
+                # merge): it happened once. `check` reports the duplicate id.
+                return
+            raise _OutOfOrder(fi)
+        self.last_ts, self.last_id = ts, id_
+        if self.until is not None and ts >= self.until:
+            # Past the end: the rest of this file is still read to prove it is in order
+            # (an earlier line further down would mean this file needs sorting).
+            self.done = True
+            return
+        if self.done:
+            return
+        state = self.state
+        try:
+            effects = _HANDLERS[type(ev)](state, ev, (fi, line))
+        except ValueError as exc:
+            path, _ = state.where((fi, line))
+            state.problems.append(Problem(path, line, str(exc)))
+            return
+        state.events += 1
+        if self.observer is not None:
+            self.observer(state, ev, (fi, line), effects)
 
 
-def _stream(state: State, skus: set[str] | None, extra: list[E.Event] | None = None) -> Iterator[Entry]:
-    """Events in order, one month file at a time."""
-    files = state.files
-    pending: list[Entry] = _extra_entries(state, extra)
-    last: tuple[dt.datetime, str] | None = None
-    for fi, path in enumerate(files):
-        batch = _load(state, fi, FileRead.read(path), skus)
-        if batch and last is not None and (batch[0][0], batch[0][1]) < last:
-            raise _OutOfOrder
-        pending = sorted(pending + batch) if pending else batch
-        nxt = file_month(files[fi + 1]) if fi + 1 < len(files) else None
-        if fi + 1 == len(files):
-            cut = len(pending)
-        elif nxt is None:
-            cut = 0
-        else:
-            bound = dt.datetime(nxt[0], nxt[1], 1, tzinfo=dt.UTC) - _MARGIN
-            cut = bisect_left(pending, (bound,))
-        if cut:
-            last = (pending[cut - 1][0], pending[cut - 1][1])
-            yield from pending[:cut]
-            pending = pending[cut:]
-    yield from pending  # only extra events when the journal is empty
+def _torn(state: State, path: Path, line: int, tail: bytes) -> Problem:
+    return Problem(
+        state.ledger.rel(path), line,
+        f"torn last line ({len(tail)} bytes, no newline: a write was cut off); it is left out of "
+        "replay; run `invctl check --repair` to set it aside",
+    )
 
 
-def _sorted_all(state: State, skus: set[str] | None, extra: list[E.Event] | None = None) -> Iterator[Entry]:
-    everything: list[Entry] = _extra_entries(state, extra)
-    for fi, path in enumerate(state.files):
-        everything.extend(_load(state, fi, FileRead.read(path), skus))
-    everything.sort()
-    yield from everything
+def _read_hints(ledger: Ledger, files: list[Path]) -> set[int]:
+    try:
+        names = set(msgspec.json.decode((ledger.state_dir / _HINTS).read_bytes(), type=list[str]))
+    except (OSError, msgspec.DecodeError):
+        return set()
+    return {fi for fi, path in enumerate(files) if ledger.rel(path) in names}
+
+
+def _write_hints(ledger: Ledger, files: list[Path], unsorted: set[int]) -> None:
+    """Remember which files are not in order, so the next replay sorts just those up front."""
+    names = sorted(ledger.rel(files[fi]) for fi in unsorted if fi < len(files))
+    try:
+        ledger.state_dir.mkdir(mode=0o750, exist_ok=True)
+        tmp = ledger.state_dir / f".{_HINTS}.{os.getpid()}"
+        tmp.write_bytes(msgspec.json.encode(names))
+        os.replace(tmp, ledger.state_dir / _HINTS)
+    except OSError:
+        pass  # a read-only ledger just replays a little slower next time
 
 
 def replay(ledger: Ledger, *, until: dt.datetime | None = None, observer: Observer | None = None,
-           skus: set[str] | None = None, extra: list[E.Event] | None = None) -> State:
+           skus: set[str] | None = None, extra: list[E.Event] | None = None, full: bool | None = None) -> State:
     """Fold the ledger's journal into a State.
 
     ``until``: only events with ts before this instant. ``observer``: called with the
@@ -386,25 +621,38 @@ def replay(ledger: Ledger, *, until: dt.datetime | None = None, observer: Observ
     has a ``reset()`` method, that is called before a replay starts over. ``skus``: only
     these SKUs (faster for one item's history). ``extra``: events not yet written,
     replayed in their place as if they were (a writer checks its decision this way);
-    their source has the file index ``len(state.files)``.
+    their source has the file index ``len(state.files)``. ``full``: decode every key of
+    every event (default: only when there is an observer; the fold itself needs few).
     """
     files = list_files(ledger)
-    state = State(ledger, files)
-    misplaced = _prescan(state, (FileRead.read(p) for p in files))
-    _add_extra(state, extra or [])
-    entries = _sorted_all(state, skus, extra) if misplaced else _stream(state, skus, extra)
-    try:
-        return _fold(state, entries, until, observer)
-    except _OutOfOrder:
-        # A line sits in the wrong month file and the fast scan missed it: start over, sorted.
-        reset = getattr(observer, "reset", None)
-        if observer is not None and reset is None:
-            raise
-        if reset is not None:
-            reset()
-        fresh = State(ledger, files)
-        fresh.voided, fresh.order_cogs = state.voided, {k: [0, ZERO] for k in state.order_cogs}
-        return _fold(fresh, _sorted_all(fresh, skus, extra), until, observer)
+    hinted = _read_hints(ledger, files)
+    if observer is not None and not hasattr(observer, "reset"):
+        hinted = set(range(len(files)))  # it cannot start over: sort each file before folding it
+    sort_all = False
+    while True:
+        state = State(ledger, files)
+        state.observing = observer is not None
+        run = _Run(state, until, observer, skus, extra or [], observer is not None if full is None else full,
+                   sort_all, hinted)
+        run.prescan()
+        _add_extra(state, extra or [])
+        try:
+            state = run.run()
+        except _OutOfOrder:
+            # A file is not in order (a back-dated line appended later): start over with
+            # every file sorted, and remember which ones need it for next time.
+            if sort_all:
+                raise
+            reset = getattr(observer, "reset", None)
+            if observer is not None and reset is None:
+                raise
+            if reset is not None:
+                reset()
+            sort_all = True
+            continue
+        if sort_all:
+            _write_hints(ledger, files, {fi for fi, ok in run.sortedness.items() if not ok})
+        return state
 
 
 def _add_extra(state: State, extra: list[E.Event]) -> None:
@@ -413,31 +661,3 @@ def _add_extra(state: State, extra: list[E.Event]) -> None:
             state.voided.add(ev.target)
         elif isinstance(ev, E.Returned) and ev.restock and ev.order is not None:
             state.order_cogs.setdefault((ev.order, ev.sku), [0, ZERO])
-
-
-def _extra_entries(state: State, extra: list[E.Event] | None) -> list[Entry]:
-    n = len(state.files)
-    return sorted((ev.ts, ev.id, n, i + 1, ev) for i, ev in enumerate(extra or []) if ev.id not in state.voided)
-
-
-def _fold(state: State, entries: Iterator[Entry], until: dt.datetime | None, observer: Observer | None) -> State:
-    handlers = _HANDLERS
-    previous: tuple[dt.datetime, str] | None = None
-    for ts, id_, fi, line, ev in entries:
-        if until is not None and ts >= until:
-            break
-        if previous is not None and previous[0] == ts and previous[1] == id_:
-            # The same event twice (say, a line copied by hand): it happened once. Sorting
-            # puts duplicates side by side, so this costs no memory; `check` reports them.
-            continue
-        previous = (ts, id_)
-        try:
-            effects = handlers[type(ev)](state, ev, (fi, line))
-        except ValueError as exc:
-            path, _ = state.where((fi, line))
-            state.problems.append(Problem(path, line, str(exc)))
-            continue
-        state.events += 1
-        if observer is not None:
-            observer(state, ev, (fi, line), effects)
-    return state

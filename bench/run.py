@@ -1,0 +1,163 @@
+#!/usr/bin/env python3
+"""Benchmark invctl on a large, realistic history and print a table.
+
+    .venv/bin/python bench/run.py --events 1000000            # generate (or reuse) and measure
+    .venv/bin/python bench/run.py --events 10000000 --runs 5 --commands stock
+
+For each command it measures, as a user would see it (a fresh `invctl` process each run):
+  cold         no replay cache (.invctl/cache deleted before each run)
+  warm         the cache is up to date
+  after-append one `invctl sell` was appended since the cache was written
+and prints the median wall time of --runs runs, events per second and the peak RSS of
+the process. `sell` itself is timed end to end on a warm cache. If `hledger` is on PATH
+the same history is converted to an hledger journal and `hledger bal` is timed beside.
+
+Histories come from examples/generate.py (deterministic) and are kept in bench/data/.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+INVCTL = Path(sys.executable).with_name("invctl")
+REPORTS = {
+    "stock": ["stock", "--format", "json"],
+    "history": ["history", "TEE-NVY-M", "--format", "json"],
+    "check": ["check"],
+}
+
+
+@dataclass
+class Run:
+    wall: float
+    rss_mb: float
+    code: int
+
+
+def measure(argv: list[str], env: dict[str, str] | None = None) -> Run:
+    """Wall time and peak RSS of one process (os.wait4 gives the child's own rusage)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, **(env or {})})
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    return Run(wall, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status))
+
+
+def count_events(ledger: Path) -> int:
+    return sum(p.read_bytes().count(b"\n") for p in (ledger / "journal").rglob("*.jsonl"))
+
+
+def ensure_history(events: int, seed: int, data: Path) -> Path:
+    ledger = data / f"shop-{events}-s{seed}"
+    if (ledger / "invctl.toml").exists():
+        return ledger
+    data.mkdir(parents=True, exist_ok=True)
+    print(f"generating {events:,} events into {ledger} ...", file=sys.stderr)
+    subprocess.run([sys.executable, str(ROOT / "examples" / "generate.py"), "--out", str(ledger),
+                    "--events", str(events), "--days", "1100", "--seed", str(seed), "--force"], check=True)
+    return ledger
+
+
+def drop_cache(ledger: Path) -> None:
+    shutil.rmtree(ledger / ".invctl" / "cache", ignore_errors=True)
+
+
+def a_sku(ledger: Path) -> str:
+    out = subprocess.run([str(INVCTL), "-L", str(ledger), "stock", "--format", "json"],
+                         capture_output=True, text=True, check=True)
+    rows = [r for r in json.loads(out.stdout) if r["loc"] == "main" and r["on_hand"] > 0]
+    return max(rows, key=lambda r: r["on_hand"])["sku"]
+
+
+def median(runs: list[Run]) -> tuple[float, float]:
+    return statistics.median(r.wall for r in runs), max(r.rss_mb for r in runs)
+
+
+def bench(ledger: Path, commands: list[str], runs: int) -> list[tuple[str, str, float, float]]:
+    base = [str(INVCTL), "-L", str(ledger)]
+    sku = a_sku(ledger)
+    env = {"INVCTL_USER": "bench"}
+    rows = []
+    for name in commands:
+        argv = base + (["history", sku, "--format", "json"] if name == "history" else REPORTS[name])
+        cold = []
+        for _ in range(runs):
+            drop_cache(ledger)
+            cold.append(measure(argv, env))
+        rows.append((name, "cold", *median(cold)))
+        measure(argv, env)  # make sure the cache is current
+        warm = [measure(argv, env) for _ in range(runs)]
+        rows.append((name, "warm", *median(warm)))
+        after = []
+        for _ in range(runs):
+            measure(base + ["sell", sku, "1", "--price", "1.00", "--ref", f"bench-{time.time_ns()}"], env)
+            after.append(measure(argv, env))
+        rows.append((name, "after-append", *median(after)))
+    measure(base + ["stock"], env)
+    sells = [measure(base + ["sell", sku, "1", "--price", "1.00"], env) for _ in range(runs)]
+    rows.append(("sell", "warm, end to end", *median(sells)))
+    return rows
+
+
+def bench_small(runs: int) -> list[tuple[str, str, float, float]]:
+    ledger = ROOT / "examples" / "shop"
+    rows = []
+    for name, argv in (("--help", ["--help"]), ("stock (example shop)", ["-L", str(ledger), "stock"])):
+        measure([str(INVCTL), *argv])
+        rows.append((name, "start-up", *median([measure([str(INVCTL), *argv]) for _ in range(runs)])))
+    return rows
+
+
+def bench_hledger(ledger: Path, runs: int) -> tuple[float, float] | None:
+    hledger = shutil.which("hledger")
+    if hledger is None:
+        return None
+    sys.path.insert(0, str(HERE))
+    from to_hledger import convert  # noqa: E402
+
+    journal = ledger.with_suffix(".hledger")
+    if not journal.exists():
+        convert(ledger, journal)
+    return median([measure([hledger, "-f", str(journal), "bal"]) for _ in range(runs)])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--events", type=int, default=1_000_000, help="history size (default 1,000,000)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is shown")
+    ap.add_argument("--commands", default="stock,history,check", help="comma-separated: " + ",".join(REPORTS))
+    ap.add_argument("--data", type=Path, default=HERE / "data", help="where histories are kept")
+    ap.add_argument("--ledger", type=Path, help="benchmark this ledger instead of a generated one")
+    args = ap.parse_args()
+    ledger = args.ledger or ensure_history(args.events, args.seed, args.data)
+    events = count_events(ledger)
+    rows = bench_small(args.runs) + bench(ledger, args.commands.split(","), args.runs)
+    print(f"\ninvctl on {events:,} events ({ledger}); median of {args.runs} runs; {os.cpu_count()} cores\n")
+    print(f"| {'command':<22} | {'mode':<18} | {'wall s':>8} | {'events/s':>12} | {'peak RSS MB':>11} |")
+    print(f"|{'-' * 24}|{'-' * 20}|{'-' * 10}:|{'-' * 14}:|{'-' * 13}:|")
+    for name, mode, wall, rss in rows:
+        rate = f"{events / wall:,.0f}" if mode in ("cold", "warm") and "example" not in name else ""
+        print(f"| {name:<22} | {mode:<18} | {wall:>8.3f} | {rate:>12} | {rss:>11.0f} |")
+    hl = bench_hledger(ledger, args.runs)
+    if hl is not None:
+        cold_stock = next(w for n, m, w, _ in rows if n == "stock" and m == "cold")
+        print(f"| {'hledger bal':<22} | {'':<18} | {hl[0]:>8.3f} | {events / hl[0]:>12,.0f} | {hl[1]:>11.0f} |")
+        print(f"\nhledger bal / invctl stock (cold): {hl[0] / cold_stock:.1f}x")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
