@@ -73,6 +73,8 @@ def new_fields(type_: str, ts: dt.datetime, **fields: Any) -> dict[str, Any]:
 class _Watch:
     """Observer that keeps the effects of the new events and on-hand right after each."""
 
+    new_only = True  # it needs to see only the new events and what follows them
+
     def __init__(self, ids: set[str]):
         self.ids = ids
         self.reset()
@@ -112,7 +114,7 @@ def record(ledger: Ledger, new: list[dict[str, Any]], check: Check | None = None
             raise Refused(f"internal error: refusing to write an invalid event: {E.describe_decode_error(exc)}") from None
     with locked(ledger):
         watch = _Watch({ev.id for ev in events})
-        state = replay(ledger, observer=watch, extra=events)
+        state = replay(ledger, observer=watch, extra=events, full=False)
         outcome = Outcome([ev.id for ev in events], watch.effects, watch.after, state, lowest=watch.lowest)
         bad = [p for p in state.problems if p.path == "(new event)" and p.severity == "error"]
         if bad:

@@ -120,7 +120,9 @@ class State:
         self.last_cost: dict[str, Decimal] = {}
         self.problems: list[Problem] = []
         self.voided: set[str] = set()
-        self.order_cogs: dict[tuple[str, str], list[Any]] = {}  # only orders with returns
+        # (order, sku) -> [qty sold, cost of it, restocked returns still to come]: kept only
+        # for orders with returns ahead, and dropped after the last one, so it stays small.
+        self.order_cogs: dict[tuple[str, str], list[Any]] = {}
         self.events = 0
         self.observing = False  # effects are built only when an observer wants them
         self._catalog_cost: dict[str, Decimal] | None = None
@@ -163,7 +165,8 @@ class State:
         was = pos.qty
         cost, pieces = consume(pos, qty, self.fallback_cost(pos.sku), self.average, ev.ts, lot)
         if pos.qty < 0 <= was:
-            self.warn(src, f"{pos.sku} at {pos.loc} goes negative ({pos.qty}) at this {type(ev).__name__.lower()} event; record the missing receipt or a count")
+            kind = type(ev).__struct_config__.tag
+            self.warn(src, f"{pos.sku} at {pos.loc} goes negative ({pos.qty}) at this {kind} event; record the missing receipt or a count")
         return cost, pieces
 
     # --- the fold ----------------------------------------------------------------
@@ -215,6 +218,10 @@ class State:
         pos = self.position(ev.sku, ev.loc)
         sale = self.order_cogs.get((ev.order, ev.sku)) if ev.order is not None else None
         unit = sale[1] / sale[0] if sale and sale[0] else self.current_cost(pos)
+        if sale is not None:
+            sale[2] -= 1
+            if sale[2] <= 0:
+                del self.order_cogs[(ev.order, ev.sku)]  # type: ignore[arg-type]
         value = qty * unit
         trueup = add(pos, [Layer(qty, unit, None, None, ev.ts)])
         return [Effect(ev.sku, ev.loc, qty, value - trueup, trueup - value)]
@@ -351,11 +358,14 @@ class _Stop(Exception):
     pass
 
 
-def _chunks(path: Path) -> Iterator[tuple[int, bytes, bool]]:
-    """(first line number, bytes, torn): complete lines, then a torn tail if there is one."""
-    line = 1
+def _chunks(path: Path, start: int = 0, line: int = 1,
+            ends: dict[Path, tuple[int, int]] | None = None) -> Iterator[tuple[int, bytes, bool]]:
+    """(first line number, bytes, torn): complete lines from ``start``, then a torn tail if
+    there is one. ``ends`` gets where the complete lines end (offset, newlines so far)."""
     rest = b""
+    offset = start
     with open(path, "rb") as fh:
+        fh.seek(start)
         while True:
             block = fh.read(_CHUNK)
             if not block:
@@ -366,6 +376,9 @@ def _chunks(path: Path) -> Iterator[tuple[int, bytes, bool]]:
             if cut:
                 yield line, block[:cut], False
                 line += block.count(b"\n", 0, cut)
+                offset += cut
+    if ends is not None:
+        ends[path] = (offset, line - 1)
     if rest:
         yield line, rest, True
 
@@ -384,15 +397,25 @@ class _Run:
         self.sort_all = sort_all
         self.unsorted = unsorted
         self.sortedness: dict[int, bool] = {}
+        self.starts: dict[int, tuple[int, int]] | None = None  # only these files, from there (cache)
+        self.ends: dict[Path, tuple[int, int]] = {}
         self.last_ts: dt.datetime | None = None
         self.last_id = ""
         self.done = False  # an event at or after `until` was reached
 
     # --- the pre-pass: voids, orders with returns, lines in the wrong month file ---------
 
+    def _spans(self) -> Iterator[tuple[int, Path, int, int]]:
+        """(file index, path, start offset, first line) of what this run reads."""
+        for fi, path in enumerate(self.state.files):
+            if self.starts is None:
+                yield fi, path, 0, 1
+            elif fi in self.starts:
+                yield fi, path, *self.starts[fi]
+
     def prescan(self) -> None:
-        for path in self.state.files:
-            for _, chunk, torn in _chunks(path):
+        for _, path, start, line in self._spans():
+            for _, chunk, torn in _chunks(path, start, line):
                 if not torn:
                     for needle in (b'"voided"', b'"returned"'):
                         for raw in _lines_with(chunk, needle):
@@ -406,7 +429,7 @@ class _Run:
         if ev.type == "voided" and ev.target is not None:
             self.state.voided.add(ev.target)
         elif ev.type == "returned" and ev.restock is True and ev.order is not None and ev.sku is not None:
-            self.state.order_cogs[(ev.order, ev.sku)] = [0, ZERO]
+            _expect_return(self.state, ev.order, ev.sku)
 
     # --- the ordered stream ------------------------------------------------------
 
@@ -427,7 +450,7 @@ class _Run:
                     if self.done:
                         break
             else:
-                for fi, path in enumerate(state.files):
+                for fi, path, _, _ in self._spans():
                     nxt = file_month(state.files[fi + 1]) if fi + 1 < n else None
                     bound = dt.datetime(nxt[0], nxt[1], 1, tzinfo=dt.UTC) - _MARGIN if nxt else None
                     pending = self._file(fi, path, pending, bound)
@@ -474,7 +497,8 @@ class _Run:
         last_ts, last_id = self.last_ts, self.last_id
         tz = None
         bound_here = until_here = None
-        for first, chunk, torn in _chunks(path):
+        start, line0 = self.starts.get(fi, (0, 1)) if self.starts is not None else (0, 1)
+        for first, chunk, torn in _chunks(path, start, line0, self.ends):
             if torn:
                 problems.append(_torn(state, path, first, chunk))
                 continue
@@ -531,7 +555,8 @@ class _Run:
         decode = self.decode
         voided = state.voided
         skus = self.skus
-        for first, chunk, torn in _chunks(path):
+        start, line0 = self.starts.get(fi, (0, 1)) if self.starts is not None else (0, 1)
+        for first, chunk, torn in _chunks(path, start, line0, self.ends):
             if torn:
                 state.problems.append(_torn(state, path, first, chunk))
                 continue
@@ -623,8 +648,89 @@ def replay(ledger: Ledger, *, until: dt.datetime | None = None, observer: Observ
     replayed in their place as if they were (a writer checks its decision this way);
     their source has the file index ``len(state.files)``. ``full``: decode every key of
     every event (default: only when there is an observer; the fold itself needs few).
+
+    A whole-ledger replay starts from the cache in `.invctl/cache/` when it can and folds
+    only what was appended since. With ``extra`` and an observer whose ``new_only`` is
+    true (a writer's), the new events are then folded on top when they come after
+    everything else, and the observer sees just those.
     """
     files = list_files(ledger)
+    extra = extra or []
+    if until is None and skus is None and (observer is None or (extra and getattr(observer, "new_only", False))):
+        base = _cached(ledger, files)
+        if base is not None:
+            state, last = base
+            if not extra:
+                return state
+            if _on_top(extra, state, last):
+                return _fold_extra(state, last, extra, observer)
+    return _full(ledger, files, until, observer, skus, extra, full)
+
+
+def _on_top(extra: list[E.Event], state: State, last: tuple[dt.datetime | None, str]) -> bool:
+    """Whether new events can be folded on top of a state: after it, and not looking back."""
+    for ev in extra:
+        if last[0] is not None and (ev.ts, ev.id) <= (last[0], last[1]):
+            return False  # back-dated: it goes somewhere in the middle
+        if isinstance(ev, E.Voided):
+            return False
+        if isinstance(ev, E.Returned) and ev.restock and ev.order is not None \
+                and (ev.order, ev.sku) not in state.order_cogs:
+            return False  # needs its order's sale cost, which the state did not keep
+    return True
+
+
+def _fold_extra(state: State, last: tuple[dt.datetime | None, str], extra: list[E.Event],
+                observer: Observer | None) -> State:
+    state.observing = observer is not None
+    run = _Run(state, None, observer, None, extra, False, False, set())
+    run.last_ts, run.last_id = last
+    n = len(state.files)
+    for entry in sorted((ev.ts, ev.id, n, i + 1, ev) for i, ev in enumerate(extra)):
+        run._emit(entry)
+    return state
+
+
+def _cached(ledger: Ledger, files: list[Path]) -> tuple[State, tuple[dt.datetime | None, str]] | None:
+    """The state of the whole journal from the cache plus what was appended since (the
+    cache is brought up to date), or from a full replay (which refills it)."""
+    from invctl import cache
+
+    hit = cache.load(ledger, files)
+    if hit is not None:
+        state, starts, sizes, last = hit
+        run = _Run(state, None, None, None, [], False, False, set())
+        run.starts = starts
+        run.last_ts, run.last_id = last
+        if starts:
+            before = (len(state.voided), len(state.order_cogs))
+            run.prescan()
+            if (len(state.voided), len(state.order_cogs)) != before:
+                hit = None  # a void or a return that looks back: only a full replay is right
+            else:
+                try:
+                    run.run()
+                except _OutOfOrder:
+                    hit = None  # a back-dated line
+            if hit is not None:
+                sizes.update({fi: run.ends[path] for fi, path in enumerate(files) if path in run.ends})
+                cache.save(ledger, state, files, sizes, (run.last_ts, run.last_id))
+        if hit is not None:
+            return state, (run.last_ts, run.last_id)
+    state, run = _replay_all(ledger, files, None, None, None, [], False)
+    cache.save(ledger, state, files, {fi: run.ends[p] for fi, p in enumerate(files) if p in run.ends},
+               (run.last_ts, run.last_id))
+    return state, (run.last_ts, run.last_id)
+
+
+def _full(ledger: Ledger, files: list[Path], until: dt.datetime | None, observer: Observer | None,
+          skus: set[str] | None, extra: list[E.Event], full: bool | None) -> State:
+    state, _ = _replay_all(ledger, files, until, observer, skus, extra, observer is not None if full is None else full)
+    return state
+
+
+def _replay_all(ledger: Ledger, files: list[Path], until: dt.datetime | None, observer: Observer | None,
+                skus: set[str] | None, extra: list[E.Event], full: bool) -> tuple[State, _Run]:
     hinted = _read_hints(ledger, files)
     if observer is not None and not hasattr(observer, "reset"):
         hinted = set(range(len(files)))  # it cannot start over: sort each file before folding it
@@ -632,12 +738,11 @@ def replay(ledger: Ledger, *, until: dt.datetime | None = None, observer: Observ
     while True:
         state = State(ledger, files)
         state.observing = observer is not None
-        run = _Run(state, until, observer, skus, extra or [], observer is not None if full is None else full,
-                   sort_all, hinted)
+        run = _Run(state, until, observer, skus, extra, full, sort_all, hinted)
         run.prescan()
-        _add_extra(state, extra or [])
+        _add_extra(state, extra)
         try:
-            state = run.run()
+            run.run()
         except _OutOfOrder:
             # A file is not in order (a back-dated line appended later): start over with
             # every file sorted, and remember which ones need it for next time.
@@ -652,7 +757,7 @@ def replay(ledger: Ledger, *, until: dt.datetime | None = None, observer: Observ
             continue
         if sort_all:
             _write_hints(ledger, files, {fi for fi, ok in run.sortedness.items() if not ok})
-        return state
+        return state, run
 
 
 def _add_extra(state: State, extra: list[E.Event]) -> None:
@@ -660,4 +765,12 @@ def _add_extra(state: State, extra: list[E.Event]) -> None:
         if isinstance(ev, E.Voided):
             state.voided.add(ev.target)
         elif isinstance(ev, E.Returned) and ev.restock and ev.order is not None:
-            state.order_cogs.setdefault((ev.order, ev.sku), [0, ZERO])
+            _expect_return(state, ev.order, ev.sku)
+
+
+def _expect_return(state: State, order: str, sku: str) -> None:
+    sale = state.order_cogs.get((order, sku))
+    if sale is None:
+        state.order_cogs[(order, sku)] = [0, ZERO, 1]
+    else:
+        sale[2] += 1
