@@ -497,6 +497,8 @@ class _Run:
         last_ts, last_id = self.last_ts, self.last_id
         tz = None
         bound_here = until_here = None
+        done = self.done
+        folded = 0
         start, line0 = self.starts.get(fi, (0, 1)) if self.starts is not None else (0, 1)
         for first, chunk, torn in _chunks(path, start, line0, self.ends):
             if torn:
@@ -525,9 +527,9 @@ class _Run:
                 if pending:
                     entry = (ts, id_, fi, line, ev)
                     while pending and pending[0] < entry:
-                        self.last_ts, self.last_id = last_ts, last_id
+                        self.last_ts, self.last_id, self.done = last_ts, last_id, done
                         self._emit(pending.pop(0))
-                        last_ts, last_id = self.last_ts, self.last_id
+                        last_ts, last_id, done = self.last_ts, self.last_id, self.done
                 if bound_here is not None and ts >= bound_here:
                     later.append((ts, id_, fi, line, ev))
                     continue
@@ -536,18 +538,18 @@ class _Run:
                         continue  # the same event twice: it happened once (see _emit)
                     raise _OutOfOrder(fi)
                 last_ts, last_id = ts, id_
-                if until_here is not None and ts >= until_here:
-                    self.done = True
-                    continue
-                if self.done:
+                if done or (until_here is not None and ts >= until_here):
+                    done = True
                     continue
                 try:
                     handlers[type(ev)](state, ev, (fi, line))
                 except ValueError as exc:
                     problems.append(Problem(state.ledger.rel(path), line, str(exc)))
                     continue
-                state.events += 1
+                folded += 1
         self.last_ts, self.last_id = last_ts, last_id
+        self.done = done
+        state.events += folded
         return pending
 
     def _lines(self, fi: int, path: Path) -> Iterator[Entry]:
