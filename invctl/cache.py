@@ -27,7 +27,7 @@ from invctl.errors import Problem
 from invctl.numbers import parse_qty
 from invctl.settings import SETTINGS_FILE, Ledger
 
-VERSION = 2
+VERSION = 3
 HASHED_FILES = 2  # the newest month files get a content hash (appends go there)
 _NAME = "state.json"
 
@@ -92,7 +92,7 @@ class Snapshot(msgspec.Struct):
     positions: list[_Pos]
     po_lines: list[_PO]
     last_cost: dict[str, str]
-    order_cogs: list[tuple[str, str, str, str, int]]
+    order_cogs: list[tuple[str, str, str, str]]
     voided: list[str]
     problems: list[_Problem]
 
@@ -152,7 +152,7 @@ def save(ledger: Ledger, state: object, files: list[Path], sizes: dict[int, tupl
             for x in state.po_lines.values()
         ],
         last_cost={k: str(v) for k, v in state.last_cost.items()},
-        order_cogs=[(o, s, str(v[0]), str(v[1]), v[2]) for (o, s), v in state.order_cogs.items()],
+        order_cogs=[(o, s, str(v[0]), str(v[1])) for (o, s), v in state.order_cogs.items()],
         voided=sorted(state.voided),
         problems=[_Problem(p.path, p.line, p.message, p.severity) for p in state.problems
                   if not p.message.startswith("torn last line")],  # found again on every read
@@ -226,7 +226,7 @@ def _restore(ledger: Ledger, files: list[Path], snap: Snapshot) -> object:
         line.expected, line.placed, line.last_received = x.expected, x.placed, x.last_received
         state.po_lines[(x.po, x.sku)] = line
     state.last_cost = {k: Decimal(v) for k, v in snap.last_cost.items()}
-    state.order_cogs = {(o, s): [parse_qty(q), Decimal(c), n] for o, s, q, c, n in snap.order_cogs}
+    state.order_cogs = {(o, s): [parse_qty(q), Decimal(c)] for o, s, q, c in snap.order_cogs}
     state.voided = set(snap.voided)
     state.problems = [Problem(p.path, p.line, p.message, p.severity) for p in snap.problems]
     return state

@@ -120,8 +120,10 @@ class State:
         self.last_cost: dict[str, Decimal] = {}
         self.problems: list[Problem] = []
         self.voided: set[str] = set()
-        # (order, sku) -> [qty sold, cost of it, restocked returns still to come]: kept only
-        # for orders with returns ahead, and dropped after the last one, so it stays small.
+        # A restocked return goes back at the cost of its order's sale. The pre-pass counts
+        # the returns ahead per hash of (order, sku) (ints: compact); sales with a return
+        # ahead keep [qty, cost] until their last return is folded, so both stay small.
+        self.returns_ahead: dict[int, int] = {}
         self.order_cogs: dict[tuple[str, str], list[Any]] = {}
         self.events = 0
         self.observing = False  # effects are built only when an observer wants them
@@ -202,9 +204,12 @@ class State:
         else:
             cost, _ = self._out(pos, qty, ev, src)
         pos.last_sold = ev.ts
-        if ev.order is not None and self.order_cogs:
-            sale = self.order_cogs.get((ev.order, ev.sku))
-            if sale is not None:
+        if ev.order is not None and self.returns_ahead:
+            key = (ev.order, ev.sku)
+            if hash(key) in self.returns_ahead:
+                sale = self.order_cogs.get(key)
+                if sale is None:
+                    sale = self.order_cogs[key] = [0, ZERO]
                 sale[0] += qty
                 sale[1] += cost
         return [Effect(ev.sku, ev.loc, -qty, -cost, cost)] if self.observing else _NONE
@@ -218,10 +223,14 @@ class State:
         pos = self.position(ev.sku, ev.loc)
         sale = self.order_cogs.get((ev.order, ev.sku)) if ev.order is not None else None
         unit = sale[1] / sale[0] if sale and sale[0] else self.current_cost(pos)
-        if sale is not None:
-            sale[2] -= 1
-            if sale[2] <= 0:
-                del self.order_cogs[(ev.order, ev.sku)]  # type: ignore[arg-type]
+        if ev.order is not None:
+            key = (ev.order, ev.sku)
+            left = self.returns_ahead.get(hash(key), 0)
+            if left <= 1:
+                self.returns_ahead.pop(hash(key), None)
+                self.order_cogs.pop(key, None)
+            else:
+                self.returns_ahead[hash(key)] = left - 1
         value = qty * unit
         trueup = add(pos, [Layer(qty, unit, None, None, ev.ts)])
         return [Effect(ev.sku, ev.loc, qty, value - trueup, trueup - value)]
@@ -705,9 +714,9 @@ def _cached(ledger: Ledger, files: list[Path]) -> tuple[State, tuple[dt.datetime
         run.starts = starts
         run.last_ts, run.last_id = last
         if starts:
-            before = (len(state.voided), len(state.order_cogs))
+            before = len(state.voided)
             run.prescan()
-            if (len(state.voided), len(state.order_cogs)) != before:
+            if len(state.voided) != before or state.returns_ahead:
                 hit = None  # a void or a return that looks back: only a full replay is right
             else:
                 try:
@@ -771,8 +780,5 @@ def _add_extra(state: State, extra: list[E.Event]) -> None:
 
 
 def _expect_return(state: State, order: str, sku: str) -> None:
-    sale = state.order_cogs.get((order, sku))
-    if sale is None:
-        state.order_cogs[(order, sku)] = [0, ZERO, 1]
-    else:
-        sale[2] += 1
+    h = hash((order, sku))
+    state.returns_ahead[h] = state.returns_ahead.get(h, 0) + 1
