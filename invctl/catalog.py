@@ -1,7 +1,8 @@
 """The catalog (items.toml) and suppliers (suppliers.toml): human-written TOML.
 
-Reading validates with pydantic; writing keeps every hand edit and comment: a new entry
-is appended as a new table, a change goes through tomlkit, which preserves the rest.
+Reading validates each table into a msgspec Struct (invctl/schema.py); writing keeps every
+hand edit and comment: a new entry is appended as a new table, a change goes through
+tomlkit, which preserves the rest (tomlkit is imported only by these writers).
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
-
-import tomlkit
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+from typing import Any, ClassVar
 
 from invctl.errors import Refused
-from invctl.settings import load_toml, pydantic_message
+from invctl.schema import Check, Invalid, Table, dump, validate
+from invctl.settings import load_toml
 
 ITEMS_FILE = "items.toml"
 SUPPLIERS_FILE = "suppliers.toml"
@@ -32,10 +31,14 @@ def check_id(kind: str, value: str) -> str:
     return value
 
 
-class Item(BaseModel):
-    """One SKU of the catalog (a table of items.toml)."""
+def _non_negative(v: Decimal | None) -> Decimal | None:
+    if v is not None and (not v.is_finite() or v < 0):
+        raise ValueError("must be a number >= 0")
+    return v
 
-    model_config = ConfigDict(extra="allow")
+
+class Item(Table, kw_only=True):
+    """One SKU of the catalog (a table of items.toml)."""
 
     name: str
     unit: str = "pcs"
@@ -50,18 +53,12 @@ class Item(BaseModel):
     aliases: list[str] = []
     components: dict[str, Decimal] = {}
 
-    @field_validator("price", "cost", "reorder_point", "reorder_qty", "max_stock", "pack_size")
-    @classmethod
-    def _non_negative(cls, v: Decimal | None) -> Decimal | None:
-        if v is not None and (not v.is_finite() or v < 0):
-            raise ValueError("must be a number >= 0")
-        return v
+    checks: ClassVar[dict[str, Check]] = dict.fromkeys(
+        ("price", "cost", "reorder_point", "reorder_qty", "max_stock", "pack_size"), _non_negative)
 
 
-class Supplier(BaseModel):
+class Supplier(Table, kw_only=True):
     """One supplier (a table of suppliers.toml)."""
-
-    model_config = ConfigDict(extra="allow")
 
     name: str
     lead_time: int | None = None  # promised days from order to receipt
@@ -71,7 +68,7 @@ class Supplier(BaseModel):
     min_order: Decimal | None = None
 
 
-def _load(path: Path, model: type[BaseModel], kind: str) -> dict[str, Any]:
+def _load(path: Path, model: type[Table], kind: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, table in load_toml(path).items():
         if not isinstance(table, dict):
@@ -79,9 +76,9 @@ def _load(path: Path, model: type[BaseModel], kind: str) -> dict[str, Any]:
         if not ID_PATTERN.fullmatch(key):
             raise Refused(f"{path}: [{key}]: {kind} id is not valid: use {ID_RULE}")
         try:
-            out[key] = model.model_validate(table)
-        except ValidationError as exc:
-            raise Refused(f"{path}: [{key}] {pydantic_message(exc)}") from None
+            out[key] = validate(model, table)
+        except Invalid as exc:
+            raise Refused(f"{path}: [{key}] {exc}") from None
     return out
 
 
@@ -137,6 +134,8 @@ def _toml_value(value: Any) -> Any:
 
 def append_table(path: Path, key: str, fields: dict[str, Any]) -> None:
     """Add a new [key] table at the end of a TOML file, leaving the rest byte for byte."""
+    import tomlkit
+
     doc = tomlkit.document()
     table = tomlkit.table()
     for k, v in fields.items():
@@ -150,6 +149,8 @@ def append_table(path: Path, key: str, fields: dict[str, Any]) -> None:
 
 def update_table(path: Path, key: str, changes: dict[str, Any]) -> None:
     """Change keys of an existing table with tomlkit, which keeps comments and layout."""
+    import tomlkit
+
     doc = tomlkit.parse(path.read_text(encoding="utf-8"))
     table = doc[key]
     for k, v in changes.items():
@@ -169,6 +170,8 @@ def _add_key(table: Any, key: str, value: Any) -> None:
     tomlkit appends after the table's trailing comments and blank lines, which moved the
     comment above the next table (and the blank line before it) below the new key.
     """
+    import tomlkit
+
     container = getattr(table, "value", None)
     insert_after = getattr(container, "_insert_after", None)
     keys = [k for k, _ in getattr(container, "body", []) if k is not None]
@@ -190,11 +193,11 @@ def _write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def _validated(model: type[BaseModel], fields: dict[str, Any], where: str) -> BaseModel:
+def _validated(model: type[Table], fields: dict[str, Any], where: str) -> Table:
     try:
-        return model.model_validate({k: v for k, v in fields.items() if v is not None})
-    except ValidationError as exc:
-        raise Refused(f"{where}: {pydantic_message(exc)}") from None
+        return validate(model, {k: v for k, v in fields.items() if v is not None})
+    except Invalid as exc:
+        raise Refused(f"{where}: {exc}") from None
 
 
 @contextmanager
@@ -210,7 +213,7 @@ def _locked(root: Path) -> Iterator[None]:
 
 def add_entry(root: Path, kind: str, key: str, fields: dict[str, Any]) -> None:
     """Add an item or a supplier as a new table at the end of its file."""
-    model: type[BaseModel] = Item if kind == "item" else Supplier
+    model: type[Table] = Item if kind == "item" else Supplier
     filename = ITEMS_FILE if kind == "item" else SUPPLIERS_FILE
     check_id("SKU" if kind == "item" else "supplier id", key)
     _validated(model, fields, f"{kind} {key}")
@@ -223,7 +226,7 @@ def add_entry(root: Path, kind: str, key: str, fields: dict[str, Any]) -> None:
 
 def set_entry(root: Path, kind: str, key: str, changes: dict[str, Any]) -> None:
     """Change keys of an item or supplier; comments and layout of the file are kept."""
-    model: type[BaseModel] = Item if kind == "item" else Supplier
+    model: type[Table] = Item if kind == "item" else Supplier
     filename = ITEMS_FILE if kind == "item" else SUPPLIERS_FILE
     with _locked(root):
         existing = _load(root / filename, model, kind)
@@ -231,7 +234,7 @@ def set_entry(root: Path, kind: str, key: str, changes: dict[str, Any]) -> None:
             raise Refused(f"unknown {kind} {key!r}" + _did_you_mean(key, existing))
         if not changes:
             raise Refused(f"nothing to change; give at least one option (see `invctl {kind} set --help`)")
-        merged = existing[key].model_dump(exclude_none=True)
+        merged = dump(existing[key], exclude_none=True)
         merged.update(changes)
         _validated(model, merged, f"{kind} {key}")
         update_table(root / filename, key, changes)

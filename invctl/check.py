@@ -20,7 +20,8 @@ from invctl.errors import Problem, Refused
 from invctl.journal import FileRead, file_month, list_files, locked, set_aside_torn
 from invctl.numbers import decimals_of, parse_decimal
 from invctl.replay import replay
-from invctl.settings import Ledger
+from invctl.schema import keys
+from invctl.settings import Ledger, Settings
 
 _MONEY_KEYS = ("cost", "price", "refund")
 
@@ -34,8 +35,8 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
         catalog_items, suppliers = catalog.items, catalog.suppliers
     except Refused as exc:  # a broken catalog is itself a problem to list
         problems.append(_file_problem(ledger, str(exc)))
-    known = ", ".join(type(ledger.settings).model_fields)
-    for key in ledger.settings.model_extra or {}:
+    known = ", ".join(keys(Settings))
+    for key in ledger.settings.extra:
         # A typo such as `costng = "average"` would otherwise be ignored without a word.
         problems.append(Problem("invctl.toml", 0, f"unknown setting {key!r} (known: {known})", "warning"))
     places = ledger.settings.places

@@ -7,11 +7,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import tomli_w
-from pydantic import ValidationError
-
 from invctl.errors import Refused
-from invctl.settings import SETTINGS_FILE, Settings, pydantic_message
+from invctl.schema import Invalid, validate
+from invctl.settings import SETTINGS_FILE, Settings
 
 GITATTRIBUTES = "# Parallel appends on two clones merge cleanly: keep both sides' lines.\njournal/** merge=union\n"
 GITIGNORE = "# Local only: replay cache, write lock, alert state.\n.invctl/\n"
@@ -50,6 +48,8 @@ def system_timezone() -> str:
 
 
 def settings_text(settings: Settings) -> str:
+    import tomli_w
+
     main = tomli_w.dumps({"currency": settings.currency, "costing": settings.costing, "timezone": settings.timezone})
     quoted = ", ".join(tomli_w.dumps({"x": loc})[4:].strip() for loc in settings.locations)
     main += f"locations = [{quoted}]\n"
@@ -73,10 +73,10 @@ def init_ledger(folder: Path, *, currency: str = "EUR", costing: str = "fifo", t
     if folder.exists() and not folder.is_dir():
         raise Refused(f"{folder} is a file; give a folder for the new ledger")
     try:
-        settings = Settings(currency=currency, costing=costing, timezone=timezone or system_timezone(),  # type: ignore[arg-type]
-                            locations=locations or ["main"])
-    except ValidationError as exc:
-        raise Refused(pydantic_message(exc)) from None
+        settings = validate(Settings, {"currency": currency, "costing": costing, "timezone": timezone or system_timezone(),
+                                       "locations": locations or ["main"]})
+    except Invalid as exc:
+        raise Refused(str(exc)) from None
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         SETTINGS_FILE: settings_text(settings),

@@ -91,16 +91,20 @@ def console(stderr: bool = False) -> Any:
 def show_table(report: Report, places: int, out: IO[str] | None = None) -> None:
     from rich import box
     from rich.table import Table
+    from rich.text import Text
 
+    # Cells are Text, not str: rich would read "[...]" in an item name as markup (a name
+    # like "Cap [/x]" crashed the table), and skipping the markup parser is faster too.
     cols = [c for c in report.columns if c.table]
-    table = Table(title=report.title, box=box.SIMPLE_HEAD, title_justify="left", show_footer=bool(report.totals))
+    table = Table(title=Text(report.title, style="table.title"), box=box.SIMPLE_HEAD, title_justify="left",
+                  show_footer=bool(report.totals))
     for c in cols:
         right = c.kind in ("qty", "money", "int", "pct")
         footer = _cell(c, report.totals[c.key], places) if c.key in report.totals else ""
-        table.add_column(c.header, justify="right" if right else "left", footer=footer,
+        table.add_column(Text(c.header), justify="right" if right else "left", footer=Text(footer),
                          no_wrap=c.kind != "text" or not c.wrap, overflow="fold")
     for r in report.rows:
-        table.add_row(*[_cell(c, r.get(c.key), places) for c in cols],
+        table.add_row(*[Text(_cell(c, r.get(c.key), places)) for c in cols],
                       style="red" if _negative(r) else None)
     con = console()
     if out is not None:

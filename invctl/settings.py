@@ -10,45 +10,47 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+import msgspec
 
 from invctl.errors import Refused
 from invctl.numbers import currency_places
+from invctl.schema import Check, Invalid, Table, validate
 
 SETTINGS_FILE = "invctl.toml"
 
 
-class Settings(BaseModel):
-    """invctl.toml: main settings as top-level keys, thresholds and defaults in tables."""
+def _currency(v: str) -> str:
+    if len(v) != 3 or not v.isalpha():
+        raise ValueError("currency must be an ISO 4217 code such as EUR")
+    return v.upper()
 
-    model_config = ConfigDict(extra="allow")
+
+def _timezone(v: str) -> str:
+    try:
+        ZoneInfo(v)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Berlin)") from None
+    return v
+
+
+class Settings(Table, kw_only=True):
+    """invctl.toml: main settings as top-level keys, thresholds and defaults in tables.
+
+    Keys invctl does not know are kept in `extra` (`invctl check` warns about them).
+    """
 
     currency: str = "EUR"
     costing: Literal["fifo", "average"] = "fifo"
     timezone: str = "UTC"
-    locations: list[str] = ["main"]
+    locations: list[str] = msgspec.field(default_factory=lambda: ["main"])
     currency_decimals: int | None = None
     alerts: dict[str, Any] = {}
     reorder: dict[str, Any] = {}
 
-    @field_validator("currency")
-    @classmethod
-    def _currency(cls, v: str) -> str:
-        if len(v) != 3 or not v.isalpha():
-            raise ValueError("currency must be an ISO 4217 code such as EUR")
-        return v.upper()
-
-    @field_validator("timezone")
-    @classmethod
-    def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r} (use an IANA name like Europe/Berlin)") from None
-        return v
+    checks: ClassVar[dict[str, Check]] = {"currency": _currency, "timezone": _timezone}
 
     @property
     def places(self) -> int:
@@ -59,14 +61,6 @@ class Settings(BaseModel):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
-
-
-def pydantic_message(exc: ValidationError) -> str:
-    """The first pydantic error as `key: message`."""
-    err = exc.errors()[0]
-    where = ".".join(str(p) for p in err["loc"])
-    msg = err["msg"].removeprefix("Value error, ")
-    return f"{where}: {msg}" if where else msg
 
 
 def load_toml(path: Path) -> dict[str, Any]:
@@ -152,7 +146,7 @@ def open_ledger(explicit: str | os.PathLike[str] | None = None) -> Ledger:
     root = find_root(explicit)
     data = load_toml(root / SETTINGS_FILE)
     try:
-        settings = Settings.model_validate(data)
-    except ValidationError as exc:
-        raise Refused(f"{root / SETTINGS_FILE}: {pydantic_message(exc)}") from None
+        settings = validate(Settings, data)
+    except Invalid as exc:
+        raise Refused(f"{root / SETTINGS_FILE}: {exc}") from None
     return Ledger(root=root, settings=settings)

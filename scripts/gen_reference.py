@@ -4,8 +4,8 @@
     python scripts/gen_reference.py           rewrite docs/reference.md
     python scripts/gen_reference.py --check   exit 1 (and show a diff) if it is out of date
 
-The help is rendered as plain text (typer's rich panels switched off) at a fixed width of
-100 columns, so the result does not depend on the terminal, $COLUMNS, $TERM or colour
+The help is rendered as plain text, as `invctl ... --help` prints it (invctl switches typer's
+rich panels off: they cost ~50 ms of start-up), at a fixed width of 100 columns, so the result does not depend on the terminal, $COLUMNS, $TERM or colour
 settings. tests/test_docs.py fails when docs/reference.md drifts from this output.
 """
 
@@ -32,7 +32,8 @@ hand: change the help text in invctl/cli/ and run `python scripts/gen_reference.
 tests/test_docs.py fails when this file is out of date. -->
 
 This is the `--help` of every `invctl` command and subcommand, as plain text at 100 columns.
-In a terminal, `invctl COMMAND --help` (or `-h`) shows the same text drawn in panels.
+`invctl COMMAND --help` (or `-h`) prints the same text, wrapped to the terminal (at most 80
+columns).
 Every command ends its description with an `Example:` line. The concepts behind the options
 are explained in [getting-started.md](getting-started.md) and [format.md](format.md).
 

@@ -1,7 +1,5 @@
 """invctl count: stocktakes, one SKU, a file of counts, or a count sheet."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated
 

@@ -1,13 +1,9 @@
 """invctl init."""
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
-
-from invctl.render import message
 
 
 def init(
@@ -23,6 +19,7 @@ def init(
     Example: invctl init shop --currency EUR --timezone Europe/Berlin
     """
     from invctl.create import init_ledger
+    from invctl.render import message
 
     init_ledger(folder, currency=currency, costing=costing, timezone=timezone, locations=location, git=git)
     message(f"new ledger in {folder}; next: invctl item add SKU --name \"...\"")

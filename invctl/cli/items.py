@@ -1,15 +1,13 @@
 """invctl item add|list|show|set: the catalog (items.toml)."""
 
-from __future__ import annotations
-
-from decimal import Decimal
 from typing import Annotated, Any
 
 import typer
 
 from invctl.cli.common import FormatOpt, LedgerOpt, get_ledger
 
-app = typer.Typer(help="The catalog: one entry per SKU in items.toml.\n\nExample: invctl item add TEE-M --name \"T-shirt M\" --price 19.90", no_args_is_help=True)
+app = typer.Typer(help="The catalog: one entry per SKU in items.toml.\n\nExample: invctl item add TEE-M --name \"T-shirt M\" --price 19.90", no_args_is_help=True,
+                  add_completion=False, rich_markup_mode=None)  # as the root app (main.py)
 
 Name = Annotated[str | None, typer.Option(help="What the item is called.", show_default=False)]
 Unit = Annotated[str | None, typer.Option(help="Unit of measure, e.g. pcs, kg.", show_default=False)]
@@ -24,6 +22,8 @@ Alias = Annotated[list[str] | None, typer.Option("--alias", metavar="NAME", help
 
 
 def _fields(ledger: Any, **raw: Any) -> dict[str, Any]:
+    from decimal import Decimal
+
     from invctl import inputs
 
     out: dict[str, Any] = {}

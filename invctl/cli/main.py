@@ -1,8 +1,5 @@
 """invctl's entry point: the root command, global options, and error handling."""
 
-from __future__ import annotations
-
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -11,18 +8,83 @@ import typer
 from typer.core import TyperGroup
 
 from invctl import __version__
-from invctl.errors import Refused
+from invctl.cli import coercion
+
+coercion.install()  # option values without importing pydantic (50 ms): see coercion.py
+
+
+# The commands, in the order --help lists them: name -> (module of invctl/cli, its function
+# or typer app, whether it takes negative numbers as arguments). Each is built the first time
+# it is used, so `invctl stock` neither imports the other command modules nor has typer read
+# their signatures (~8 ms); --help builds them all.
+COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "init": ("init", "init", False),
+    # Commands taking a quantity read `-2` as a number, not as an unknown option
+    # (adjust used ignore_unknown_options, which also let mistyped options through).
+    "receive": ("moves", "receive", True),
+    "sell": ("moves", "sell", True),
+    "return": ("moves", "return_", True),
+    "adjust": ("moves", "adjust", True),
+    "count": ("counting", "count", True),
+    "transfer": ("moves", "transfer", True),
+    "void": ("moves", "void", False),
+    "stock": ("stock", "stock", False),
+    "history": ("stock", "history", False),
+    "check": ("checking", "check", False),
+    "item": ("items", "app", False),
+    "supplier": ("suppliers", "app", False),
+}
+
+
+def _build(name: str) -> Any:
+    """The click command for one of COMMANDS, as typer makes it."""
+    import importlib
+
+    module, attr, numbers = COMMANDS[name]
+    target = getattr(importlib.import_module(f"invctl.cli.{module}"), attr)
+    if isinstance(target, typer.Typer):  # a group: item, supplier
+        command = typer.main.get_command(target)
+    else:
+        from invctl.cli.common import NumbersCommand
+
+        one = typer.Typer(add_completion=False, rich_markup_mode=None)
+        one.command(name, cls=NumbersCommand if numbers else None)(target)
+        command = typer.main.get_command(one)
+    command.name = name
+    return command
+
+
+class _Commands(dict[str, Any]):
+    """The root's subcommands by name, each built on first access (see COMMANDS)."""
+
+    def __getitem__(self, name: str) -> Any:
+        command = super().__getitem__(name)
+        if command is None:
+            command = self[name] = _build(name)
+        return command
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if name not in self:
+            return default
+        return self[name]
+
+    def values(self) -> list[Any]:  # type: ignore[override]
+        return [self[name] for name in self]
+
+    def items(self) -> list[tuple[str, Any]]:  # type: ignore[override]
+        return [(name, self[name]) for name in self]
 
 
 class Group(TyperGroup):
     """Turns a refused request into one line on stderr and exit code 1 (no traceback)."""
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = _Commands({**dict.fromkeys(COMMANDS), **self.commands})
+
     def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
-        except Refused as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(1) from None
         except BrokenPipeError:
             sys.stderr.close()  # `invctl ... | head` is not an error
             raise typer.Exit(0) from None
@@ -31,6 +93,14 @@ class Group(TyperGroup):
             # a file should be, a full or read-only disk): one line, not a traceback.
             where = f"{exc.filename}: " if exc.filename else ""
             typer.echo(f"error: {where}{exc.strerror or exc}; check the file and its permissions", err=True)
+            raise typer.Exit(1) from None
+        except Exception as exc:
+            # Refused, without importing invctl.errors for --help and usage errors: a command
+            # that raised it has loaded the module.
+            errors = sys.modules.get("invctl.errors")
+            if errors is None or not isinstance(exc, errors.Refused):
+                raise
+            typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(1) from None
 
 
@@ -42,6 +112,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain help and usage errors (click's formatting): typer's rich panels import rich and
+    # typer.rich_utils, ~50 ms of a ~120 ms `invctl --help`. The text is the same as in
+    # docs/reference.md (scripts/gen_reference.py renders it the same way).
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -62,34 +136,6 @@ def root(
     common.GLOBAL["ledger"] = ledger
 
 
-def _compose() -> None:
-    from invctl.cli import checking, counting, init, items, moves, stock, suppliers
-    from invctl.cli.common import NumbersCommand
-
-    app.command("init")(init.init)
-    app.add_typer(items.app, name="item")
-    app.add_typer(suppliers.app, name="supplier")
-    # Commands taking a quantity read `-2` as a number, not as an unknown option
-    # (adjust used ignore_unknown_options, which also let mistyped options through).
-    app.command("receive", cls=NumbersCommand)(moves.receive)
-    app.command("sell", cls=NumbersCommand)(moves.sell)
-    app.command("return", cls=NumbersCommand)(moves.return_)
-    app.command("adjust", cls=NumbersCommand)(moves.adjust)
-    app.command("count", cls=NumbersCommand)(counting.count)
-    app.command("transfer", cls=NumbersCommand)(moves.transfer)
-    app.command("void")(moves.void)
-    app.command("stock")(stock.stock)
-    app.command("history")(stock.history)
-    app.command("check")(checking.check)
-
-
-_compose()
-
-
 def run() -> None:
-    if os.environ.get("NO_COLOR"):
-        # typer draws usage errors with rich; without this they carry bold/dim escapes.
-        from typer import rich_utils
-
-        rich_utils.COLOR_SYSTEM = None
+    # Usage errors are click's plain text (rich_markup_mode=None): no escapes, NO_COLOR or not.
     app(prog_name="invctl")

@@ -1,7 +1,5 @@
 """invctl receive|sell|return|adjust|transfer|void: recording stock movements."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

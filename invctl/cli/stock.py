@@ -1,7 +1,5 @@
 """invctl stock and invctl history."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,14 +1,13 @@
 """invctl supplier add|list|show|set: suppliers.toml."""
 
-from __future__ import annotations
-
 from typing import Annotated, Any
 
 import typer
 
 from invctl.cli.common import FormatOpt, LedgerOpt, get_ledger
 
-app = typer.Typer(help="Suppliers: one entry per supplier id in suppliers.toml.\n\nExample: invctl supplier add acme --name \"ACME Textiles\" --lead-time 14", no_args_is_help=True)
+app = typer.Typer(help="Suppliers: one entry per supplier id in suppliers.toml.\n\nExample: invctl supplier add acme --name \"ACME Textiles\" --lead-time 14", no_args_is_help=True,
+                  add_completion=False, rich_markup_mode=None)  # as the root app (main.py)
 
 Name = Annotated[str | None, typer.Option(help="The supplier's name.", show_default=False)]
 LeadTime = Annotated[int | None, typer.Option(help="Promised days from order to receipt.", show_default=False, min=0)]

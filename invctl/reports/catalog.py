@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from invctl.reports import Column, Report
+from invctl.schema import dump
 from invctl.settings import Ledger
 
 ITEM_COLUMNS = [
@@ -31,7 +32,7 @@ SUPPLIER_COLUMNS = [
 
 
 def _item_row(sku: str, item: Any) -> dict[str, Any]:
-    row = item.model_dump()
+    row = dump(item)
     row["sku"] = sku
     row["aliases"] = ",".join(item.aliases) or None
     return row
@@ -51,7 +52,7 @@ def suppliers_report(ledger: Ledger, *, only: str | None = None) -> Report:
     rows = []
     for sid, sup in sorted(ledger.catalog.suppliers.items()):
         if only is None or sid == only:
-            row = sup.model_dump()
+            row = dump(sup)
             row["supplier"] = sid
             rows.append(row)
     return Report("Suppliers", SUPPLIER_COLUMNS, rows)
