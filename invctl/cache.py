@@ -97,7 +97,12 @@ class Snapshot(msgspec.Struct):
     problems: list[_Problem]
 
 
-def _settings_digest(ledger: Ledger) -> str:
+def settings_digest(ledger: Ledger) -> str:
+    """What the figures depend on besides the journal. Take it before the replay reads
+    anything, and save the cache under it: a file changed during the replay then makes
+    the next load miss, instead of the new bytes vouching for figures made from the old.
+    The costing is the one this Ledger read when it was opened, which may be older than
+    the file now: a fresh process, which reads it from the file, then misses too."""
     h = hashlib.blake2b(digest_size=16)
     for name in (SETTINGS_FILE, "items.toml"):  # costing, currency and catalog costs shape values
         try:
@@ -105,6 +110,7 @@ def _settings_digest(ledger: Ledger) -> str:
         except OSError:
             h.update(b"-")
         h.update(b"\0")
+    h.update(f"{ledger.settings.costing}\0{ledger.settings.places}".encode())
     return h.hexdigest()
 
 
@@ -126,8 +132,9 @@ def path(ledger: Ledger) -> Path:
 
 
 def save(ledger: Ledger, state: object, files: list[Path], sizes: dict[int, tuple[int, int]],
-         last: tuple[dt.datetime | None, str]) -> None:
-    """Write the snapshot beside, then rename (readers never see half a cache)."""
+         last: tuple[dt.datetime | None, str], settings: str) -> None:
+    """Write the snapshot beside, then rename (readers never see half a cache).
+    ``settings``: `settings_digest` as it was before the replay started."""
     from invctl.replay import State
 
     assert isinstance(state, State)
@@ -138,7 +145,7 @@ def save(ledger: Ledger, state: object, files: list[Path], sizes: dict[int, tupl
         digest = _digest(p, size) if fi >= len(files) - HASHED_FILES else None
         entries.append(_File(ledger.rel(p), size, lines, st.st_mtime_ns, st.st_ino, digest))
     snap = Snapshot(
-        version=VERSION, invctl=__version__, settings=_settings_digest(ledger), files=entries,
+        version=VERSION, invctl=__version__, settings=settings, files=entries,
         last_ts=last[0], last_id=last[1], events=state.events,
         positions=[
             _Pos(p.sku, p.loc, str(p.qty), str(p.value),
@@ -167,16 +174,16 @@ def save(ledger: Ledger, state: object, files: list[Path], sizes: dict[int, tupl
         pass  # a read-only ledger simply has no cache
 
 
-def load(ledger: Ledger, files: list[Path]) -> tuple[Any, dict[int, tuple[int, int]], dict[int, tuple[int, int]],
+def load(ledger: Ledger, files: list[Path], settings: str | None = None) -> tuple[Any, dict[int, tuple[int, int]], dict[int, tuple[int, int]],
                                                     tuple[dt.datetime | None, str]] | None:
     """The cached state; per journal file index, where its unread bytes start (offset,
     line number) and how far the cache had read (size, lines); and the last event folded.
-    None when the cache cannot be trusted."""
+    None when the cache cannot be trusted. ``settings``: `settings_digest`, if taken already."""
     try:
         snap = msgspec.json.decode(path(ledger).read_bytes(), type=Snapshot)
     except (OSError, msgspec.DecodeError, ValueError):
         return None
-    if snap.version != VERSION or snap.invctl != __version__ or snap.settings != _settings_digest(ledger):
+    if snap.version != VERSION or snap.invctl != __version__ or snap.settings != (settings or settings_digest(ledger)):
         return None
     by_path = {f.path: f for f in snap.files}
     current = {ledger.rel(p) for p in files}
