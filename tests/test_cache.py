@@ -77,7 +77,7 @@ from invctl import replay as R
 from invctl.journal import list_files, split_torn
 from invctl.record import _Watch, new_fields, record
 from invctl.replay import State, replay
-from invctl.settings import open_ledger
+from invctl.settings import Ledger, open_ledger
 
 CACHE = Path(".invctl/cache/state.json")
 ITEMS_HEAD = "# The catalog (rewritten by the cache tests).\n"
@@ -164,6 +164,7 @@ class JournalMachine(RuleBasedStateMachine):
         self.costs: dict[str, str | None] = {sku: CATALOG.get(sku) for sku in SKUS}
         self.stale: list[bytes] = []  # caches saved earlier in this run
         self.foreign = b""
+        self.held: Ledger | None = None
 
     # --- set up and tear down ---
 
@@ -381,6 +382,18 @@ class JournalMachine(RuleBasedStateMachine):
                 f'[{s}]\nname = "Item {s}"\n' + (f'cost = "{self.costs[s]}"\n' if self.costs[s] else "")
                 for s in SKUS))
         self.bump(path)
+
+    @rule(hold=st.booleans())
+    def replay_with_an_old_ledger(self, hold: bool) -> None:
+        """A Ledger opened some steps ago (settings read then) replays: its figures may be
+        the old settings', but the cache must not keep them for the files as they are now.
+        Its catalog is read afresh: a Ledger that had loaded the catalog before items.toml
+        changed is a known gap (see test_an_old_ledger_object_does_not_poison_the_cache)."""
+        if hold or self.held is None:
+            self.held = open_ledger(self.root)
+        else:
+            vars(self.held).pop("catalog", None)
+            replay(self.held)
 
     @rule(times=st.integers(1, 2))
     def read_again(self, times: int) -> None:
@@ -624,10 +637,15 @@ def filled(tmp_path: Path) -> Path:
     root = tmp_path / "shop"
     shutil.copytree(Shops(tmp_path).template("fifo"), root)
     events = [
-        {"id": f"01K{i:04d}", "ts": f"2026-{10 + i % 2}-{1 + i:02d}T10:00:00Z", "type": t, "sku": "A", "qty": 2, **extra}
-        for i, (t, extra) in enumerate([("received", {"cost": "1.00"}), ("received", {"cost": "2.00"}),
-                                        ("sold", {"price": "5.00", "order": "o1"}),
-                                        ("returned", {"order": "o1"}), ("sold", {"price": "5.00"})])
+        {"id": f"01K{i:04d}", "ts": f"2026-{ts}T10:00:00Z", "type": t, "sku": sku, "qty": qty, **extra}
+        for i, (ts, t, sku, qty, extra) in enumerate([
+            ("10-01", "received", "A", 2, {"cost": "1.00"}),
+            ("10-02", "sold", "A", 2, {"price": "5.00", "order": "o1"}),
+            ("10-03", "returned", "A", 2, {"order": "o1"}),
+            ("11-01", "received", "A", 2, {"cost": "2.00"}),
+            ("11-02", "sold", "A", 1, {"price": "5.00"}),  # left: 5.00 in fifo, 4.50 in average
+            ("11-03", "adjusted", "B", 2, {"reason": "found"}),  # at B's catalog cost
+        ])
     ]
     for rel, lines in canonical(events).items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -712,6 +730,63 @@ def test_cache_is_written_whole(filled: Path) -> None:
     """Written beside and renamed over: no temp files left, and it decodes."""
     assert [p.name for p in (filled / CACHE).parent.iterdir()] == [CACHE.name]
     msgspec.json.decode((filled / CACHE).read_bytes(), type=cache.Snapshot)
+
+
+def _edit_settings(root: Path, what: str) -> None:
+    if what == "costing":
+        path = root / "invctl.toml"
+        path.write_text(path.read_text().replace('costing = "fifo"', 'costing = "average"'))
+    else:
+        path = root / "items.toml"
+        path.write_text(path.read_text().replace('cost = "1.10"', 'cost = "9.99"'))
+
+
+@pytest.mark.parametrize("what", ["costing", "catalog"])
+def test_settings_edited_during_a_replay(filled: Path, monkeypatch: pytest.MonkeyPatch, what: str) -> None:
+    """Edited after a replay read them, before it saved the cache: the cache must not
+    vouch for the new bytes with figures made from the old. (It did: the settings digest
+    was taken when saving, so `invctl.toml` saved while a long replay ran poisoned the
+    cache for every later command.)"""
+    (filled / CACHE).unlink()
+    real = R._replay_all
+
+    def then_edit(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        _edit_settings(filled, what)
+        return out
+
+    monkeypatch.setattr(R, "_replay_all", then_edit)
+    ledger = open_ledger(filled)
+    if what == "catalog":
+        assert ledger.catalog.items["B"].cost == Decimal("1.10")  # read before the edit, as commands do
+    replay(ledger)
+    monkeypatch.undo()
+    assert_same(replay(open_ledger(filled)), full_replay(filled))
+
+
+@pytest.mark.parametrize("what", ["costing", "catalog"])
+def test_an_old_ledger_object_does_not_poison_the_cache(filled: Path, what: str) -> None:
+    """A Ledger read its settings when opened; replaying with it after invctl.toml changed
+    gives the old figures (its settings), but the cache must not keep them for the new file."""
+    ledger = open_ledger(filled)
+    _edit_settings(filled, what)
+    replay(ledger)
+    assert_same(replay(open_ledger(filled)), full_replay(filled))
+
+
+@pytest.mark.xfail(strict=True, reason="known gap: the cache digests items.toml as it is when the "
+                   "replay starts, not the bytes this Ledger parsed its catalog from")
+def test_an_old_ledger_object_with_its_catalog_loaded(filled: Path) -> None:
+    """A Ledger that loaded its catalog before items.toml changed folds with the old catalog
+    costs, and the cache files them under the new bytes. Only a long-lived Ledger (the
+    Python API) or a file saved in the milliseconds between a command's catalog read and
+    its replay meets this; the fix belongs in settings.py (remember the digest of the bytes
+    each part of the Ledger was parsed from, and build the cache key from those)."""
+    ledger = open_ledger(filled)
+    assert ledger.catalog.items["B"].cost == Decimal("1.10")
+    _edit_settings(filled, "catalog")
+    replay(ledger)
+    assert_same(replay(open_ledger(filled)), full_replay(filled))
 
 
 UNSAFE = re.compile(r"\b(import\s+(pickle|marshal|shelve|dill)|from\s+(pickle|marshal|shelve)\b|"
