@@ -8,18 +8,21 @@ identical to a full replay. Three parts:
    edits keeping or changing a line's length, deleted lines, torn tails, new and removed
    files, files rewritten as a merge or checkout would, touched files, new settings, a
    deleted, garbage, truncated, foreign, stale or wrong-version cache, writes through
-   `invctl.record.record`); after each one, ``replay(ledger)`` (which uses and refreshes
-   the cache) must equal a full replay of a copy of the ledger without `.invctl/`.
+   `invctl.record.record`, replays with a Ledger opened before the settings changed);
+   after each one, ``replay(ledger)`` (which uses and refreshes the cache) must equal a
+   full replay of a copy of the ledger without `.invctl/`.
 2. Writers fold their events on top of the cached state; on-hand and value then equal a
    full replay, and the next read folds only the new line.
 3. A cache that is garbage, truncated, from another version or another ledger is ignored,
-   and the package never decodes anything by running code (pickle, eval, ...).
+   settings edited while a replay runs do not poison it, and the package never decodes
+   anything by running code (pickle, eval, ...).
 
 What no stat-based cache can see, and so is not tested: a journal file edited in place
 keeping its size, its inode and its mtime to the nanosecond (an edit within one tick of
 a coarse file system clock, or a tool that puts the old mtime back). The tests give every
 rewritten file a fresh mtime; the cache hashes the newest files' bytes whenever their
-stat changes, so a same-size edit with a new mtime is always caught.
+stat changes, so a same-size edit with a new mtime is always caught. A Ledger object
+that loaded its catalog before items.toml changed is a known gap too (an xfail below).
 """
 
 from __future__ import annotations
@@ -503,7 +506,7 @@ class JournalMachine(RuleBasedStateMachine):
 
 
 # INVCTL_PROPERTY_SCALE=50 runs fifty times the examples (a bug hunt, not for CI).
-MACHINE = settings(max_examples=80 * SCALE, stateful_step_count=12, deadline=None,
+MACHINE = settings(max_examples=150 * SCALE, stateful_step_count=12, deadline=None,
                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 
 
