@@ -20,11 +20,10 @@ from pathlib import Path
 import msgspec
 
 from invctl.errors import Problem, Refused
-from invctl.events import Event, decoder, describe_decode_error
+from invctl.events import describe_decode_error
 from invctl.settings import Ledger
 
 _MONTH_NAME = re.compile(r"(\d{4})-(\d{2})\.jsonl")
-_TS_MONTH = re.compile(rb'"ts"\s*:\s*"(\d{4}-\d{2})')
 FILE_MODE = 0o640
 DIR_MODE = 0o750
 
@@ -74,14 +73,6 @@ class FileRead:
             if raw.strip():
                 yield n, raw
 
-    def misplaced(self) -> bool:
-        """Whether any line's ts month is not the month in the file name (a fast scan)."""
-        month = file_month(self.path)
-        if month is None:
-            return True
-        want = f"{month[0]:04d}-{month[1]:02d}".encode()
-        return any(m != want for m in _TS_MONTH.findall(self.data))
-
     def lines_containing(self, needle: re.Pattern[bytes]) -> Iterator[tuple[int, bytes]]:
         """Lines whose text matches ``needle``, found without decoding the others."""
         return matching_lines(self.data, needle, 1)
@@ -102,10 +93,6 @@ def matching_lines(data: bytes, needle: re.Pattern[bytes], first_line: int) -> I
         yield line, data[start:end]
 
 
-def decode(raw: bytes) -> Event:
-    return decoder.decode(raw)
-
-
 def decode_error(rel: str, line: int, exc: msgspec.DecodeError) -> Problem:
     return Problem(rel, line, _reason(exc))
 
@@ -117,14 +104,6 @@ def _reason(exc: msgspec.DecodeError) -> str:
     # describe_decode_error gave "not valid JSON: jSON is malformed: ..." for these.
     text = str(exc).removeprefix("JSON is malformed: ")
     return f"not valid JSON: {text[:1].lower()}{text[1:]}; fix or remove the line"
-
-
-def torn_problem(ledger: Ledger, fr: FileRead) -> Problem:
-    return Problem(
-        ledger.rel(fr.path), fr.torn_line,
-        f"torn last line ({len(fr.torn)} bytes, no newline: a write was cut off); it is left out of "
-        "replay; run `invctl check --repair` to set it aside",
-    )
 
 
 # --- writing -------------------------------------------------------------------------
