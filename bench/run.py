@@ -10,7 +10,9 @@ For each command it measures, as a user would see it (a fresh `invctl` process e
   after-append one `invctl sell` was appended since the cache was written
 and prints the median wall time of --runs runs, events per second and the peak RSS of
 the process. `sell` itself is timed end to end on a warm cache. If `hledger` is on PATH
-the same history is converted to an hledger journal and `hledger bal` is timed beside.
+the same history is converted to an hledger journal (bench/to_hledger.py, cached in
+bench/data/NAME.hledger) and `hledger bal` is timed beside, with its ratio to a cold
+`invctl stock` (wall time and peak RSS).
 
 Histories come from examples/generate.py (deterministic) and are kept in bench/data/.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import shutil
@@ -31,6 +34,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
+sys.path.insert(0, str(HERE))  # for to_hledger
 INVCTL = Path(sys.executable).with_name("invctl")
 REPORTS = {
     "stock": ["stock", "--format", "json"],
@@ -146,17 +150,44 @@ def bench_small(runs: int) -> list[tuple[str, str, float, float]]:
     return rows
 
 
-def bench_hledger(ledger: Path, runs: int) -> tuple[float, float] | None:
-    hledger = shutil.which("hledger")
-    if hledger is None:
-        return None
-    sys.path.insert(0, str(HERE))
-    from to_hledger import convert  # noqa: E402
+def hledger_journal(ledger: Path, data: Path, events: int) -> Path:
+    """The hledger conversion of ``ledger`` (bench/to_hledger.py), cached in ``data``: beside a
+    generated ledger, bench/data/NAME.hledger. Made again when missing, made by another
+    version of to_hledger.py, older than the ledger's invctl.toml (a regenerated history) or
+    made from a history more than 0.1% smaller or larger (the benchmark's own sales, a few
+    per run, are let through)."""
+    from to_hledger import header_lines
 
-    journal = ledger.with_suffix(".hledger")
-    if not journal.exists():
-        convert(ledger, journal)
-    return median([measure([hledger, "-f", str(journal), "bal"]) for _ in range(runs)])
+    ledger = ledger.resolve()
+    if ledger.parent == data.resolve():
+        journal = data / f"{ledger.name}.hledger"
+    else:
+        journal = data / f"{ledger.name}-{hashlib.sha1(str(ledger).encode()).hexdigest()[:8]}.hledger"
+    lines = header_lines(journal)
+    current = (lines is not None and abs(lines - events) <= events / 1000
+               and journal.stat().st_mtime >= (ledger / "invctl.toml").stat().st_mtime)
+    if not current:
+        data.mkdir(parents=True, exist_ok=True)
+        print(f"converting {ledger} to {journal} ...", file=sys.stderr)
+        # In a child process: a child's peak RSS (wait4) includes what this process holds.
+        subprocess.run([sys.executable, str(HERE / "to_hledger.py"), str(ledger), "-o", str(journal)], check=True)
+    return journal
+
+
+def bench_hledger(hledger: str, journal: Path, runs: int) -> tuple[float, float]:
+    with journal.open("rb") as fh:  # into the file cache, as invctl's journal is by then
+        while fh.read(1 << 20):
+            pass
+    runs_ = [measure([hledger, "-f", str(journal), "bal"]) for _ in range(runs)]
+    failed = [r.code for r in runs_ if r.code]
+    if failed:
+        sys.exit(f"hledger -f {journal} bal failed (exit {failed[0]}); see `hledger -f {journal} check`")
+    return median(runs_)
+
+
+def hledger_version(hledger: str) -> str:
+    out = subprocess.run([hledger, "--version"], capture_output=True, text=True).stdout.split()
+    return out[1].rstrip(",") if len(out) > 1 else "?"
 
 
 def main() -> int:
@@ -170,18 +201,27 @@ def main() -> int:
     args = ap.parse_args()
     ledger = args.ledger or ensure_history(args.events, args.seed, args.data)
     events = count_events(ledger)
+    hledger = shutil.which("hledger")
+    journal = hledger_journal(ledger, args.data, events) if hledger else None
     rows = bench_small(args.runs) + bench(ledger, args.commands.split(","), args.runs)
+    if hledger and journal:
+        rows.append(("hledger bal", "same history", *bench_hledger(hledger, journal, args.runs)))
     print(f"\ninvctl on {events:,} events ({ledger}); median of {args.runs} runs; {os.cpu_count()} cores\n")
     print(f"| {'command':<22} | {'mode':<18} | {'wall s':>8} | {'events/s':>12} | {'peak RSS MB':>11} |")
-    print(f"|{'-' * 24}|{'-' * 20}|{'-' * 10}:|{'-' * 14}:|{'-' * 13}:|")
+    print(f"|{'-' * 24}|{'-' * 20}|{'-' * 9}:|{'-' * 13}:|{'-' * 12}:|")
     for name, mode, wall, rss in rows:
-        rate = f"{events / wall:,.0f}" if mode in ("cold", "warm") and "example" not in name else ""
+        rate = f"{events / wall:,.0f}" if mode in ("cold", "warm", "same history") and "example" not in name else ""
         print(f"| {name:<22} | {mode:<18} | {wall:>8.3f} | {rate:>12} | {rss:>11.0f} |")
-    hl = bench_hledger(ledger, args.runs)
-    if hl is not None:
-        cold_stock = next(w for n, m, w, _ in rows if n == "stock" and m == "cold")
-        print(f"| {'hledger bal':<22} | {'':<18} | {hl[0]:>8.3f} | {events / hl[0]:>12,.0f} | {hl[1]:>11.0f} |")
-        print(f"\nhledger bal / invctl stock (cold): {hl[0] / cold_stock:.1f}x")
+    print()
+    cold = next(((w, r) for n, m, w, r in rows if n == "stock" and m == "cold"), None)
+    hl = next(((w, r) for n, m, w, r in rows if n == "hledger bal"), None)
+    if not hledger:
+        print("hledger comparison skipped: hledger is not on PATH (apt-get install hledger, or https://hledger.org/install)")
+    elif hl and cold:
+        print(f"hledger bal / invctl stock (cold): {hl[0] / cold[0]:.1f}\u00d7 wall, {hl[1] / cold[1]:.1f}\u00d7 peak RSS"
+              f"  (hledger {hledger_version(hledger)}, journal {journal})")
+    elif hl:
+        print("hledger bal was timed but not compared: add stock to --commands for the ratio")
     return 0
 
 
