@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import re
 import tomllib
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
@@ -64,11 +66,19 @@ class Settings(Table, kw_only=True):
 
 
 def load_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh, parse_float=Decimal)
-    except FileNotFoundError:
+    raw = _read_source(path)
+    seen = _SOURCES.get()
+    if seen is not None:
+        seen[path] = raw
+    return _parse_toml(path, raw)
+
+
+def _parse_toml(path: Path, raw: bytes | None) -> dict[str, Any]:
+    if raw is None:
         return {}
+    try:
+        # As tomllib.load does, from bytes read once: a caller can tell what was parsed.
+        return tomllib.loads(raw.decode(), parse_float=Decimal)
     except tomllib.TOMLDecodeError as exc:
         # path:line first, as for journal lines (tomllib puts "(at line N, column M)" last).
         text = str(exc)
@@ -79,8 +89,25 @@ def load_toml(path: Path) -> dict[str, Any]:
         raise Refused(f"{path}: not valid TOML: {text}; fix the file") from None
     except UnicodeDecodeError as exc:
         raise Refused(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+
+
+def _read_source(path: Path) -> bytes | None:
+    """The bytes of a TOML file; None when there is no such file."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None
     except IsADirectoryError:
         raise Refused(f"{path}: is a folder, not a TOML file") from None
+
+
+def source_digest(raw: bytes | None) -> str:
+    """What `Ledger.sources` keeps of a file's bytes ("-": no such file)."""
+    return "-" if raw is None else hashlib.blake2b(raw, digest_size=16).hexdigest()
+
+
+# While a Ledger reads its catalog: the bytes load_toml parsed, by path (None: no file).
+_SOURCES: ContextVar[dict[Path, bytes | None] | None] = ContextVar("invctl_toml_sources", default=None)
 
 
 _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
@@ -88,10 +115,18 @@ _TOML_AT = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 @dataclass
 class Ledger:
-    """A ledger folder and its settings; every command loads it the same way."""
+    """A ledger folder and its settings; every command loads it the same way.
+
+    ``sources``: by file name, `source_digest` of the bytes a part of this Ledger was
+    parsed from: invctl.toml when it was opened (`open_ledger`), items.toml when its
+    catalog was read ("unparsed:" and the digest while it fails to load). A file that
+    changes later does not change them: they say what this Ledger's figures were made
+    from (the replay cache is keyed by them). Empty for a Ledger made in code.
+    """
 
     root: Path
     settings: Settings = field(default_factory=Settings)
+    sources: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def journal_dir(self) -> Path:
@@ -113,9 +148,24 @@ class Ledger:
 
     @cached_property
     def catalog(self) -> Any:
-        from invctl.catalog import Catalog
+        from invctl.catalog import ITEMS_FILE, Catalog
 
-        return Catalog.load(self.root)
+        items = self.root / ITEMS_FILE
+        read: dict[Path, bytes | None] = {}
+        token = _SOURCES.set(read)
+        try:
+            catalog = Catalog.load(self.root)
+        except Exception:
+            if items in read:
+                self.sources[ITEMS_FILE] = "unparsed:" + source_digest(read[items])
+            raise
+        finally:
+            _SOURCES.reset(token)
+        if items in read:
+            self.sources[ITEMS_FILE] = source_digest(read[items])
+        else:
+            self.sources.pop(ITEMS_FILE, None)
+        return catalog
 
 
 def find_root(explicit: str | os.PathLike[str] | None = None, cwd: Path | None = None) -> Path:
@@ -144,9 +194,10 @@ def find_root(explicit: str | os.PathLike[str] | None = None, cwd: Path | None =
 
 def open_ledger(explicit: str | os.PathLike[str] | None = None) -> Ledger:
     root = find_root(explicit)
-    data = load_toml(root / SETTINGS_FILE)
+    raw = _read_source(root / SETTINGS_FILE)
+    data = _parse_toml(root / SETTINGS_FILE, raw)
     try:
         settings = validate(Settings, data)
     except Invalid as exc:
         raise Refused(f"{root / SETTINGS_FILE}: {exc}") from None
-    return Ledger(root=root, settings=settings)
+    return Ledger(root=root, settings=settings, sources={SETTINGS_FILE: source_digest(raw)})
