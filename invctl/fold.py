@@ -106,6 +106,11 @@ class State:
         path, line = self.where(src)
         self.problems.append(Problem(path, line, message, "warning"))
 
+    def sort_problems(self) -> None:
+        """In file order, then line order (as the replay met them, for lines out of order)."""
+        index = {self.ledger.rel(p): i for i, p in enumerate(self.files)}
+        self.problems.sort(key=lambda p: (index.get(p.path, len(index)), p.line))
+
     def position(self, sku: str, loc: str) -> Position:
         pos = self.positions.get((sku, loc))
         if pos is None:

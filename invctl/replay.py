@@ -78,9 +78,10 @@ class _Stop(Exception):
 
 
 def _chunks(path: Path, start: int = 0, line: int = 1,
-            ends: dict[Path, tuple[int, int]] | None = None) -> Iterator[tuple[int, bytes, bool]]:
-    """(first line number, bytes, torn): complete lines from ``start``, then a torn tail if
-    there is one. ``ends`` gets where the complete lines end (offset, newlines so far)."""
+            ends: dict[Path, tuple[int, int]] | None = None) -> Iterator[tuple[int, bytes, int]]:
+    """(first line number, bytes, lines): complete lines from ``start`` and how many, then
+    a torn tail if there is one (lines = 0). ``ends`` gets where the complete lines end
+    (offset, newlines so far)."""
     rest = b""
     offset = start
     with open(path, "rb") as fh:
@@ -89,17 +90,19 @@ def _chunks(path: Path, start: int = 0, line: int = 1,
             block = fh.read(_CHUNK)
             if not block:
                 break
-            block = rest + block
+            if rest:
+                block = rest + block
             cut = block.rfind(b"\n") + 1
             rest = block[cut:]
             if cut:
-                yield line, block[:cut], False
-                line += block.count(b"\n", 0, cut)
+                n = block.count(b"\n", 0, cut)
+                yield line, block[:cut] if rest else block, n
+                line += n
                 offset += cut
     if ends is not None:
         ends[path] = (offset, line - 1)
     if rest:
-        yield line, rest, True
+        yield line, rest, 0
 
 
 class _Run:
@@ -110,9 +113,11 @@ class _Run:
         self.state = state
         self.until = until
         self.observer = observer
-        self.skus = skus
+        self.skus = skus  # fold only events of these SKUs ...
+        self.keep = True  # ... or, when False, only those not of these SKUs (see parallel.py)
         self.extra = extra
         self.decode = E.decoder.decode if full else E.lean_decoder.decode
+        self.decode_lines = E.decoder.decode_lines if full else E.lean_decoder.decode_lines
         self.sort_all = sort_all
         self.unsorted = unsorted
         self.sortedness: dict[int, bool] = {}
@@ -124,18 +129,20 @@ class _Run:
 
     # --- the pre-pass: voids, orders with returns, lines in the wrong month file ---------
 
-    def _spans(self) -> Iterator[tuple[int, Path, int, int]]:
+    def _spans(self, only: range | None = None) -> Iterator[tuple[int, Path, int, int]]:
         """(file index, path, start offset, first line) of what this run reads."""
         for fi, path in enumerate(self.state.files):
+            if only is not None and fi not in only:
+                continue
             if self.starts is None:
                 yield fi, path, 0, 1
             elif fi in self.starts:
                 yield fi, path, *self.starts[fi]
 
-    def prescan(self) -> None:
-        for _, path, start, line in self._spans():
-            for _, chunk, torn in _chunks(path, start, line):
-                if not torn:
+    def prescan(self, only: range | None = None) -> None:
+        for _, path, start, line in self._spans(only):
+            for _, chunk, lines in _chunks(path, start, line):
+                if lines:
                     for needle in (b'"voided"', b'"returned"'):
                         for raw in _lines_with(chunk, needle):
                             self._note(raw)
@@ -186,7 +193,7 @@ class _Run:
         later: list[Entry] = []
         if fi not in self.unsorted and self.observer is None and not self.done:
             pending = self._fast(fi, path, pending, bound, later)
-            return sorted(pending + later) if pending else later
+            return sorted(pending + later)  # `later` is in file order, which may not be time order
         source = iter(sorted(self._load(fi))) if fi in self.unsorted else self._lines(fi, path)
         for entry in source:
             ts = entry[0]
@@ -196,7 +203,7 @@ class _Run:
                 later.append(entry)
             else:
                 self._emit(entry)
-        return sorted(pending + later) if pending else later
+        return sorted(pending + later)  # `later` is in file order, which may not be time order
 
     def _fast(self, fi: int, path: Path, pending: list[Entry], bound: dt.datetime | None,
               later: list[Entry]) -> list[Entry]:
@@ -207,11 +214,15 @@ class _Run:
         still to merge; events for the next file's time go to ``later``.
         """
         state = self.state
-        decode = self.decode
         voided = state.voided
         skus = self.skus
+        keep = self.keep
         until = self.until
         handlers = _HANDLERS
+        sold: Any = E.LEAN[E.Sold]
+        fifo = not state.average
+        returns_ahead = state.returns_ahead
+        positions = state.positions
         problems = state.problems
         last_ts, last_id = self.last_ts, self.last_id
         tz = None
@@ -219,23 +230,19 @@ class _Run:
         done = self.done
         folded = 0
         start, line0 = self.starts.get(fi, (0, 1)) if self.starts is not None else (0, 1)
-        for first, chunk, torn in _chunks(path, start, line0, self.ends):
-            if torn:
+        for first, chunk, lines in _chunks(path, start, line0, self.ends):
+            if not lines:
                 problems.append(_torn(state, path, first, chunk))
                 continue
             line = first - 1
-            for raw in chunk.split(b"\n")[:-1]:
+            for ev in self._decode(chunk, path, first, lines):
                 line += 1
-                try:
-                    ev = decode(raw)
-                except msgspec.DecodeError as exc:
-                    if raw.strip():
-                        problems.append(decode_error(state.ledger.rel(path), line, exc))
+                if ev is None:
+                    continue
+                if skus is not None and (getattr(ev, "sku", None) in skus) is not keep:
                     continue
                 id_ = ev.id
                 if id_ in voided:
-                    continue
-                if skus is not None and getattr(ev, "sku", None) not in skus:
                     continue
                 ts = ev.ts
                 if ts.tzinfo is not tz:
@@ -260,6 +267,23 @@ class _Run:
                 if done or (until_here is not None and ts >= until_here):
                     done = True
                     continue
+                if type(ev) is sold and fifo:
+                    # State._sold's common case, inlined (most events are sales, and a call
+                    # per event is a tenth of a replay): the first cost layer covers it.
+                    qty = ev.qty
+                    if type(qty) is int and qty > 0:
+                        pos = positions.get((ev.sku, ev.loc))
+                        if pos is not None and pos.layers:
+                            layer = pos.layers[0]
+                            order = ev.order
+                            if layer.qty > qty and (order is None or hash((order, ev.sku)) not in returns_ahead):
+                                layer.qty -= qty
+                                cost = qty * layer.cost
+                                pos.qty -= qty
+                                pos.value -= cost
+                                pos.last_sold = ts
+                                folded += 1
+                                continue
                 try:
                     handlers[type(ev)](state, ev, (fi, line))
                 except ValueError as exc:
@@ -273,26 +297,41 @@ class _Run:
 
     def _lines(self, fi: int, path: Path) -> Iterator[Entry]:
         state = self.state
-        decode = self.decode
         voided = state.voided
         skus = self.skus
         start, line0 = self.starts.get(fi, (0, 1)) if self.starts is not None else (0, 1)
-        for first, chunk, torn in _chunks(path, start, line0, self.ends):
-            if torn:
+        for first, chunk, lines in _chunks(path, start, line0, self.ends):
+            if not lines:
                 state.problems.append(_torn(state, path, first, chunk))
                 continue
-            for line, raw in enumerate(chunk.split(b"\n")[:-1], first):
-                try:
-                    ev = decode(raw)
-                except msgspec.DecodeError as exc:
-                    if raw.strip():
-                        state.problems.append(decode_error(state.ledger.rel(path), line, exc))
+            for line, ev in enumerate(self._decode(chunk, path, first, lines), first):
+                if ev is None:
                     continue
                 if ev.id in voided:
                     continue
-                if skus is not None and getattr(ev, "sku", None) not in skus:
+                if skus is not None and (getattr(ev, "sku", None) in skus) is not self.keep:
                     continue
                 yield (ev.ts, ev.id, fi, line, ev)
+
+    def _decode(self, chunk: bytes, path: Path, first: int, lines: int) -> list[Any]:
+        """The events of a chunk of complete lines, one per line (None for a blank or bad
+        line, which is reported). One call for the whole chunk when every line is good."""
+        try:
+            evs: list[Any] = self.decode_lines(chunk)
+            if len(evs) == lines:
+                return evs  # no blank line: the i-th event is the i-th line
+        except msgspec.DecodeError:
+            pass
+        evs = []
+        decode = self.decode
+        for line, raw in enumerate(chunk.split(b"\n")[:-1], first):
+            try:
+                evs.append(decode(raw))
+            except msgspec.DecodeError as exc:
+                evs.append(None)
+                if raw.strip():
+                    self.state.problems.append(decode_error(self.state.ledger.rel(path), line, exc))
+        return evs
 
     def _load(self, fi: int) -> list[Entry]:
         out = list(self._lines(fi, self.state.files[fi]))
@@ -461,14 +500,22 @@ def _replay_all(ledger: Ledger, files: list[Path], until: dt.datetime | None, ob
     if observer is not None and not hasattr(observer, "reset"):
         hinted = set(range(len(files)))  # it cannot start over: sort each file before folding it
     sort_all = False
-    while True:
+
+    def start() -> _Run:
         state = State(ledger, files)
         state.observing = observer is not None
-        run = _Run(state, until, observer, skus, extra, full, sort_all, hinted)
-        run.prescan()
-        _add_extra(state, extra)
+        return _Run(state, until, observer, skus, extra, full, sort_all, hinted)
+
+    while True:
+        run = start()
         try:
-            run.run()
+            split = _splittable(run)
+            if not (split and _parallel().fold(run)):
+                if split:
+                    run = start()  # the second process failed: start over, serially
+                run.prescan()
+                _add_extra(run.state, extra)
+                run.run()
         except _OutOfOrder:
             # A file is not in order (a back-dated line appended later): start over with
             # every file sorted, and remember which ones need it for next time.
@@ -483,7 +530,21 @@ def _replay_all(ledger: Ledger, files: list[Path], until: dt.datetime | None, ob
             continue
         if sort_all:
             _write_hints(ledger, files, {fi for fi, ok in run.sortedness.items() if not ok})
-        return state, run
+        run.state.sort_problems()  # the split replay meets them in another order
+        return run.state, run
+
+
+def _splittable(run: _Run) -> bool:
+    """Whether to fold on two processes (invctl/parallel.py): a big whole-journal replay."""
+    if run.observer is not None or run.extra or run.sort_all or run.skus is not None:
+        return False
+    return _parallel().worth_it(run)
+
+
+def _parallel() -> Any:
+    from invctl import parallel
+
+    return parallel
 
 
 def _add_extra(state: State, extra: list[E.Event]) -> None:
