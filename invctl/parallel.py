@@ -19,6 +19,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import msgspec
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
     from invctl.replay import _Run
 
 SPLIT_BYTES = 48 << 20  # below this a cold replay takes well under a second: not worth a fork
-_SAMPLE = 1 << 20
+_SAMPLE = 1 << 18
+_SAMPLES = 8
 _SKU = re.compile(rb'"sku":"([^"\\]{1,200})"')
 
 
@@ -65,11 +67,13 @@ def worth_it(run: _Run) -> bool:
 
 
 def halves(run: _Run) -> tuple[set[str], set[str]]:
-    """Two sets of SKUs with about the same number of events, by a sample of the oldest
-    and newest files (SKUs in neither the sample nor the catalog go with the first)."""
+    """Two sets of SKUs with about the same number of events, by a sample of up to
+    eight files across the journal (SKUs in neither the sample nor the catalog go with
+    the first set)."""
     counts: dict[str, int] = {}
     files = run.state.files
-    for path in {files[0], files[-1]}:
+    step = max(1, len(files) // _SAMPLES)
+    for path in files[::step]:
         try:
             with open(path, "rb") as fh:
                 sample = fh.read(_SAMPLE)
@@ -87,10 +91,26 @@ def halves(run: _Run) -> tuple[set[str], set[str]]:
     b: set[str] = set()
     load = [0, 0]
     for sku, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
-        side = 0 if load[0] <= load[1] else 1
+        side = 1 if load[1] <= load[0] else 0  # ties to the second process: the first merges
         (a if side == 0 else b).add(sku)
         load[side] += n
     return a, b
+
+
+def _cut(files: list[Path]) -> int:
+    """Where to split the files for the pre-pass: half of the bytes on each side."""
+    sizes = []
+    for path in files:
+        try:
+            sizes.append(path.stat().st_size)
+        except OSError:
+            sizes.append(0)
+    total, acc = sum(sizes), 0
+    for i, size in enumerate(sizes):
+        if acc + size / 2 >= total / 2:
+            return i
+        acc += size
+    return len(files)
 
 
 def fold(run: _Run) -> bool:
@@ -101,7 +121,7 @@ def fold(run: _Run) -> bool:
 
     _, b = halves(run)
     files = run.state.files
-    cut = len(files) // 2
+    cut = _cut(files)
     down_r, down_w = os.pipe()  # parent -> child: the parent's half of the pre-pass
     up_r, up_w = os.pipe()  # child -> parent: the child's pre-pass, then its state
     try:

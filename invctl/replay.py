@@ -47,16 +47,14 @@ class _Note(msgspec.Struct, gc=False):
 _note_decoder = msgspec.json.Decoder(_Note)
 
 
-def _lines_with(data: bytes, needle: bytes) -> Iterator[bytes]:
-    """The lines of ``data`` in which ``needle`` occurs (bytes.find is far faster than a regex)."""
-    at = data.find(needle)
+def _lines_with(data: bytearray, needle: bytes, end: int) -> Iterator[bytes]:
+    """The lines of ``data[:end]`` in which ``needle`` occurs (find is far faster than a regex)."""
+    at = data.find(needle, 0, end)
     while at >= 0:
         start = data.rfind(b"\n", 0, at) + 1
-        end = data.find(b"\n", at)
-        yield data[start:end]
-        at = data.find(needle, end)
-
-
+        stop = data.find(b"\n", at, end)
+        yield bytes(data[start:stop])
+        at = data.find(needle, stop, end)
 
 
 # --- the driver ------------------------------------------------------------------------
@@ -78,31 +76,41 @@ class _Stop(Exception):
 
 
 def _chunks(path: Path, start: int = 0, line: int = 1,
-            ends: dict[Path, tuple[int, int]] | None = None) -> Iterator[tuple[int, bytes, int]]:
-    """(first line number, bytes, lines): complete lines from ``start`` and how many, then
+            ends: dict[Path, tuple[int, int]] | None = None) -> Iterator[tuple[int, Any, int]]:
+    """(first line number, data, lines): complete lines from ``start`` and how many, then
     a torn tail if there is one (lines = 0). ``ends`` gets where the complete lines end
-    (offset, newlines so far)."""
-    rest = b""
+    (offset, newlines so far).
+
+    The data of complete lines is a memoryview of one reused buffer (its ``obj``, a
+    bytearray, for searching): valid until the next chunk is asked for. Reading into one
+    buffer, without a bytes object per read and a copy per chunk, halves the cost of
+    reading a journal."""
+    buf = bytearray(_CHUNK)
+    have = 0  # bytes in buf, the first ones the incomplete line left by the last chunk
     offset = start
-    with open(path, "rb") as fh:
+    with open(path, "rb", buffering=0) as fh:
         fh.seek(start)
         while True:
-            block = fh.read(_CHUNK)
-            if not block:
+            if have == len(buf):  # a line longer than the buffer: a bigger one
+                buf = buf + bytearray(len(buf))
+            with memoryview(buf) as view:
+                got = fh.readinto(view[have:])
+            if not got:
                 break
-            if rest:
-                block = rest + block
-            cut = block.rfind(b"\n") + 1
-            rest = block[cut:]
+            have += got
+            cut = buf.rfind(b"\n", 0, have) + 1
             if cut:
-                n = block.count(b"\n", 0, cut)
-                yield line, block[:cut] if rest else block, n
+                n = buf.count(b"\n", 0, cut)
+                with memoryview(buf) as view:
+                    yield line, view[:cut], n
                 line += n
                 offset += cut
+                buf[: have - cut] = buf[cut:have]  # same length: no resize under a view
+                have -= cut
     if ends is not None:
         ends[path] = (offset, line - 1)
-    if rest:
-        yield line, rest, 0
+    if have:
+        yield line, bytes(buf[:have]), 0
 
 
 class _Run:
@@ -144,7 +152,7 @@ class _Run:
             for _, chunk, lines in _chunks(path, start, line):
                 if lines:
                     for needle in (b'"voided"', b'"returned"'):
-                        for raw in _lines_with(chunk, needle):
+                        for raw in _lines_with(chunk.obj, needle, chunk.nbytes):
                             self._note(raw)
 
     def _note(self, raw: bytes) -> None:
@@ -313,7 +321,7 @@ class _Run:
                     continue
                 yield (ev.ts, ev.id, fi, line, ev)
 
-    def _decode(self, chunk: bytes, path: Path, first: int, lines: int) -> list[Any]:
+    def _decode(self, chunk: memoryview, path: Path, first: int, lines: int) -> list[Any]:
         """The events of a chunk of complete lines, one per line (None for a blank or bad
         line, which is reported). One call for the whole chunk when every line is good."""
         try:
@@ -324,7 +332,7 @@ class _Run:
             pass
         evs = []
         decode = self.decode
-        for line, raw in enumerate(chunk.split(b"\n")[:-1], first):
+        for line, raw in enumerate(bytes(chunk).split(b"\n")[:-1], first):
             try:
                 evs.append(decode(raw))
             except msgspec.DecodeError as exc:
