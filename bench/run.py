@@ -198,10 +198,12 @@ def main() -> int:
     ap.add_argument("--commands", default="stock,history,check", help="comma-separated: " + ",".join(REPORTS))
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where histories are kept")
     ap.add_argument("--ledger", type=Path, help="benchmark this ledger instead of a generated one")
+    ap.add_argument("--no-hledger", action="store_true",
+                    help="skip the hledger comparison (it needs ~8.6 GB RAM per 1M events)")
     args = ap.parse_args()
     ledger = args.ledger or ensure_history(args.events, args.seed, args.data)
     events = count_events(ledger)
-    hledger = shutil.which("hledger")
+    hledger = None if args.no_hledger else shutil.which("hledger")
     journal = hledger_journal(ledger, args.data, events) if hledger else None
     rows = bench_small(args.runs) + bench(ledger, args.commands.split(","), args.runs)
     if hledger and journal:
@@ -215,7 +217,9 @@ def main() -> int:
     print()
     cold = next(((w, r) for n, m, w, r in rows if n == "stock" and m == "cold"), None)
     hl = next(((w, r) for n, m, w, r in rows if n == "hledger bal"), None)
-    if not hledger:
+    if args.no_hledger:
+        print("hledger comparison skipped (--no-hledger)")
+    elif not hledger:
         print("hledger comparison skipped: hledger is not on PATH (apt-get install hledger, or https://hledger.org/install)")
     elif hl and cold:
         print(f"hledger bal / invctl stock (cold): {hl[0] / cold[0]:.1f}\u00d7 wall, {hl[1] / cold[1]:.1f}\u00d7 peak RSS"
