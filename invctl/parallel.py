@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import msgspec
 
-from invctl import cache
+from invctl import cache, progress
 from invctl.cache import Folded
 from invctl.fold import State
 
@@ -133,6 +133,7 @@ def fold(run: _Run) -> bool:
     if pid == 0:  # the child: never returns
         code = 1
         try:
+            progress.install(None)  # the parent draws it
             os.close(down_w)
             os.close(up_r)
             with os.fdopen(up_w, "wb") as out, os.fdopen(down_r, "rb") as inp:

@@ -130,6 +130,43 @@ def emit(report: Report, fmt: str, places: int) -> None:
         show_table(report, places)
 
 
+BIG = 32 << 20  # below this a replay takes well under a second: no bar
+
+
+def progress_drawer(min_total: int = BIG) -> Any:
+    """A progress drawer for invctl.progress: a bar on stderr for work of at least
+    ``min_total`` units (bytes of journal), gone when done. rich loads on first use."""
+    bars: dict[str, Any] = {}
+
+    def draw(what: str, done: int, total: int) -> None:
+        bar = bars.get(what)
+        if bar is None:
+            if total < min_total:
+                return
+            import atexit
+
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            progress = Progress(TextColumn(what), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                                console=console(stderr=True), transient=True)
+            progress.start()
+            atexit.register(progress.stop)  # an error half-way must not leave the cursor hidden
+            bar = bars[what] = (progress, progress.add_task(what, total=total))
+        progress, task = bar
+        progress.update(task, completed=done, total=total, refresh=True)  # one draw per 4 MiB: cheap, and seen even when quick
+        if done >= total:
+            progress.stop()
+            del bars[what]
+
+    return draw
+
+
 def message(text: str) -> None:
     """A line for the person at the terminal (stderr, so stdout stays for data)."""
     print(text, file=sys.stderr)

@@ -15,9 +15,10 @@ mention them (a byte search, then a tiny decode) before the fold starts.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,11 +76,11 @@ class _Stop(Exception):
     pass
 
 
-def _chunks(path: Path, start: int = 0, line: int = 1,
-            ends: dict[Path, tuple[int, int]] | None = None) -> Iterator[tuple[int, Any, int]]:
+def _chunks(path: Path, start: int = 0, line: int = 1, ends: dict[Path, tuple[int, int]] | None = None,
+            tick: Callable[[int], None] | None = None) -> Iterator[tuple[int, Any, int]]:
     """(first line number, data, lines): complete lines from ``start`` and how many, then
     a torn tail if there is one (lines = 0). ``ends`` gets where the complete lines end
-    (offset, newlines so far).
+    (offset, newlines so far); ``tick`` the number of bytes read after each chunk.
 
     The data of complete lines is a memoryview of one reused buffer (its ``obj``, a
     bytearray, for searching): valid until the next chunk is asked for. Reading into one
@@ -105,6 +106,8 @@ def _chunks(path: Path, start: int = 0, line: int = 1,
                     yield line, view[:cut], n
                 line += n
                 offset += cut
+                if tick is not None:
+                    tick(cut)
                 buf[: have - cut] = buf[cut:have]  # same length: no resize under a view
                 have -= cut
     if ends is not None:
@@ -134,6 +137,7 @@ class _Run:
         self.last_ts: dt.datetime | None = None
         self.last_id = ""
         self.done = False  # an event at or after `until` was reached
+        self.tick: Callable[[int], None] | None = None  # progress: bytes read
 
     # --- the pre-pass: voids, orders with returns, lines in the wrong month file ---------
 
@@ -167,9 +171,30 @@ class _Run:
 
     # --- the ordered stream ------------------------------------------------------
 
+    def _progress(self) -> None:
+        """Report bytes read to a progress drawer, if one is installed (invctl/progress.py)."""
+        from invctl import progress
+
+        self.tick = None
+        total = 0
+        for _, path, start, _ in self._spans():
+            with contextlib.suppress(OSError):
+                total += path.stat().st_size - start
+        report = progress.ticker("Replaying the journal", total)
+        if report is not None:
+            done = 0
+
+            def tick(nbytes: int) -> None:
+                nonlocal done
+                done += nbytes
+                report(done)
+
+            self.tick = tick
+
     def run(self) -> State:
         state = self.state
         n = len(state.files)
+        self._progress()
         pending: list[Entry] = sorted(
             (ev.ts, ev.id, n, i + 1, ev) for i, ev in enumerate(self.extra) if ev.id not in state.voided
         )
@@ -238,7 +263,7 @@ class _Run:
         done = self.done
         folded = 0
         start, line0 = self.starts.get(fi, (0, 1)) if self.starts is not None else (0, 1)
-        for first, chunk, lines in _chunks(path, start, line0, self.ends):
+        for first, chunk, lines in _chunks(path, start, line0, self.ends, self.tick):
             if not lines:
                 problems.append(_torn(state, path, first, chunk))
                 continue
@@ -308,7 +333,7 @@ class _Run:
         voided = state.voided
         skus = self.skus
         start, line0 = self.starts.get(fi, (0, 1)) if self.starts is not None else (0, 1)
-        for first, chunk, lines in _chunks(path, start, line0, self.ends):
+        for first, chunk, lines in _chunks(path, start, line0, self.ends, self.tick):
             if not lines:
                 state.problems.append(_torn(state, path, first, chunk))
                 continue

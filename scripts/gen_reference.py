@@ -107,8 +107,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=REFERENCE, help="file to write or check (default: docs/reference.md)")
     args = parser.parse_args(argv)
     # Belt and braces: nothing below should read these, but keep any rich fallback stable.
+    saved = {k: os.environ.get(k) for k in ("COLUMNS", "TERM", "NO_COLOR")}
     os.environ.update(COLUMNS=str(WIDTH), TERM="dumb", NO_COLOR="1")
-    text = render()
+    try:
+        text = render()
+    finally:  # tests call main() in their own process: leave its environment as it was
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
     if args.check:
         if current == text:

@@ -43,8 +43,14 @@ GLOBAL: dict[str, Path | None] = {"ledger": None}  # set by the root command's o
 
 def get_ledger(option: Path | None) -> "Ledger":
     """The ledger from this command's --ledger, else the global one, else the usual search."""
+    import sys
+
     from invctl.settings import open_ledger
 
+    if sys.stderr.isatty():  # a person is watching: draw progress bars of long work
+        from invctl import progress, render
+
+        progress.install(render.progress_drawer())
     return open_ledger(option if option is not None else GLOBAL["ledger"])
 
 
