@@ -33,6 +33,8 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "check": ("checking", "check", False),
     "item": ("items", "app", False),
     "supplier": ("suppliers", "app", False),
+    "order": ("orders", "app", False),
+    "report": ("report", "app", False),
 }
 
 
