@@ -33,13 +33,21 @@ from invctl.numbers import Number
 
 
 class DemandLike(Protocol):
-    per_day: float
-    sigma: float
+    """invctl.forecast.Demand, as far as suggestions read it."""
+
+    @property
+    def per_day(self) -> float: ...
+    @property
+    def sigma(self) -> float: ...
 
 
 class LeadLike(Protocol):
-    mean: float
-    n: int
+    """invctl.purchasing.LeadTime, as far as suggestions read it."""
+
+    @property
+    def mean(self) -> float: ...
+    @property
+    def n(self) -> int: ...
 
 
 @dataclass(frozen=True)

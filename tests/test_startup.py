@@ -83,6 +83,7 @@ SAMPLES: dict[str, list[Any]] = {
     "path": ["x", "", ".", "/", "~/shop", "shop/", Path("."), "/nonexistent/folder"],
     "choice": ["table", "json", "csv", "xml", "TABLE", "", "fifo", "average", "lifo"],
     "int": ["0", "14", "007", "-1", "1.5", "abc", "", "1_000", "+3", " 3", "99999999999999999999"],
+    "float": ["0.95", "1", "0", ".5", "5.", "-0.5", "+0.9", "1e-3", "inf", "-inf", "abc", "", " 0.9", "0,9", "1_0.5"],
     "list": [("a", "b"), (), ["x"], ("",)],
     "bool": [True, False],
 }
@@ -110,6 +111,8 @@ def _kind(annotation: Any) -> str | None:
         return "path"
     if annotation is int:
         return "int"
+    if annotation is float:
+        return "float"
     if annotation is bool:
         return "bool"
     if get_origin(annotation) is Literal:

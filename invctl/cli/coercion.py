@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - another typer: keep its own coercion
 
 _SLOW = object()  # "not a plain value: ask typer"
 _DIGITS = re.compile(r"[0-9]+")
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 Fast = Callable[[Any, Any, Any], Any]  # (value, param, ctx) -> converted value or _SLOW
 
 
@@ -79,6 +80,8 @@ def _fast_for(descriptor: Any) -> Fast | None:
         return _bool
     if tp is int and not info.clamp:
         return _int_in(info.min, info.max)
+    if tp is float and not info.clamp:
+        return _float_in(info.min, info.max)
     if get_origin(tp) is Literal and all(type(c) is str for c in get_args(tp)) and info.case_sensitive:
         return _choice(get_args(tp))
     if tp is Path and info.path_type in (None, Path):
@@ -109,6 +112,17 @@ def _int_in(low: float | None, high: float | None) -> Fast:
         return _SLOW  # typer words the error
 
     return _int
+
+
+def _float_in(low: float | None, high: float | None) -> Fast:
+    def _float(value: Any, param: Any, ctx: Any) -> Any:
+        if type(value) is str and _DECIMAL.fullmatch(value):
+            x = float(value)
+            if (low is None or x >= low) and (high is None or x <= high):
+                return x
+        return _SLOW  # typer words the error (and takes "nan", "1e3" and the like)
+
+    return _float
 
 
 def _choice(choices: tuple[str, ...]) -> Fast:

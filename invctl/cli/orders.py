@@ -17,7 +17,9 @@ from invctl.cli.common import (
 )
 
 if TYPE_CHECKING:
+    from invctl.moves import Common
     from invctl.purchasing import POWritten
+    from invctl.settings import Ledger
 
 app = typer.Typer(help="Purchase orders: place them, receive against them, cancel what will not come.\n\n"
                   "Example: invctl order create --supplier acme --line TEE-M:100:6.20 --expected 2026-12-10",
@@ -48,10 +50,50 @@ def _report(written: "POWritten", dry_run: bool) -> None:
         typer.echo(ev_id)
 
 
+HorizonOpt = Annotated[int | None, typer.Option("--horizon", help="Days of demand to cover after the lead time (default: [reorder] horizon_days, else 30).", min=1, max=3660, show_default=False)]
+ServiceOpt = Annotated[float | None, typer.Option("--service-level", help="Chance of not running out before the order arrives, 0.5-0.999 (default: [reorder] service_level, else 0.95).", show_default=False)]
+CategoryOpt = Annotated[str | None, typer.Option(help="Only items of this category.", show_default=False)]
+
+
+@app.command("suggest")
+def suggest(
+    supplier: Annotated[str | None, typer.Option(help="Only items bought from this supplier.", show_default=False)] = None,
+    category: CategoryOpt = None,
+    horizon: HorizonOpt = None,
+    service_level: ServiceOpt = None,
+    as_of: AsOfOpt = None,
+    fmt: FormatOpt = "table",
+    ledger: LedgerOpt = None,
+) -> None:
+    """What to order now: SKUs whose stock and open orders are at or below their reorder point.
+
+    Per SKU: demand a day (forecast from sales, see `invctl report forecast`), lead time
+    (measured, else the supplier's promise), safety stock = z x demand sigma x sqrt(lead
+    time), reorder point = demand x lead time + safety stock (or the item's own
+    reorder_point: min/max), and the quantity up to the target, in whole packs. The reason
+    column shows the sum. Nothing is written: `invctl order create --from-suggestions`
+    places them.
+
+    Example: invctl order suggest --supplier nordtex --service-level 0.98 --format json
+    """
+    from invctl import inputs
+    from invctl.render import emit
+    from invctl.reports.suggest import policy, suggest_report
+
+    led = get_ledger(ledger)
+    pol = policy(led, horizon=horizon, service_level=service_level)
+    until = inputs.day_end(led, as_of) if as_of else None
+    emit(suggest_report(led, pol, supplier=supplier, category=category, as_of=until), fmt, led.settings.places)
+
+
 @app.command("create")
 def create(
-    supplier: Annotated[str, typer.Option(help="Supplier id (from suppliers.toml).", show_default=False)],
-    line: Annotated[list[str], typer.Option("--line", metavar="SKU:QTY[:COST]", help="A line: SKU, quantity and unit cost (default: the item's catalog cost); repeat for more.", show_default=False)],
+    supplier: Annotated[str | None, typer.Option(help="Supplier id (from suppliers.toml); with --from-suggestions, only this supplier's.", show_default=False)] = None,
+    line: Annotated[list[str] | None, typer.Option("--line", metavar="SKU:QTY[:COST]", help="A line: SKU, quantity and unit cost (default: the item's catalog cost); repeat for more.", show_default=False)] = None,
+    from_suggestions: Annotated[bool, typer.Option("--from-suggestions", help="One PO per supplier from `invctl order suggest` (what is on order already counts, so a second run orders nothing more).")] = False,
+    category: CategoryOpt = None,
+    horizon: HorizonOpt = None,
+    service_level: ServiceOpt = None,
     expected: Annotated[str | None, typer.Option(help="Expected delivery date (default: order date + the supplier's lead_time).", show_default=False)] = None,
     po: Annotated[str | None, typer.Option("--po", help="PO id (default: the next free PO-YYYYMMDD-NNN of the order date).", show_default=False)] = None,
     at: AtOpt = None,
@@ -63,14 +105,52 @@ def create(
     Prints the id of each event; the PO id is in the sentence on stderr (or give --po).
     The same --ref again, or the same --po with the same lines, appends nothing.
 
+    With --from-suggestions, one PO per supplier from the current suggestions (the
+    options of `order suggest` apply); items without a supplier or a cost are listed and
+    left out.
+
     Example: invctl order create --supplier acme --line TEE-M:100:6.20 --line MILK:50 --expected 2026-12-10
     """
     from invctl import purchasing
+    from invctl.errors import Refused
 
     led = get_ledger(ledger)
+    if from_suggestions:
+        if line or po:
+            raise Refused("--from-suggestions makes the lines and PO ids itself: leave out --line and --po")
+        _from_suggestions(led, supplier, category, horizon, service_level, expected,
+                          common(at, loc, note, ref, dry_run=dry_run), dry_run)
+        return
+    if supplier is None or not line:
+        raise typer.BadParameter("order create needs --supplier and at least one --line SKU:QTY[:COST] "
+                                 "(or --from-suggestions)")  # a usage error: exit 2
     lines = [purchasing.parse_line(text) for text in line]
     w = purchasing.create_po(led, supplier, lines, expected, common(at, loc, note, ref, dry_run=dry_run), po=po)
     _report(w, dry_run)
+
+
+def _from_suggestions(led: "Ledger", supplier: str | None, category: str | None, horizon: int | None,
+                      service_level: float | None, expected: str | None, com: "Common", dry_run: bool) -> None:
+    from invctl import purchasing
+    from invctl.render import message
+    from invctl.reports.suggest import policy, suggestions
+
+    pol = policy(led, horizon=horizon, service_level=service_level)
+    lines, _ = suggestions(led, pol, supplier=supplier, category=category)
+    by_supplier: dict[str, list[tuple[str, object, object]]] = {}
+    for s in lines:
+        if s.supplier is None:
+            message(f"{s.sku}: suggested {s.qty} but the item has no supplier; set one: invctl item set {s.sku} --supplier ID")
+        elif s.cost is None:
+            message(f"{s.sku}: suggested {s.qty} but there is no cost to order at; set one: invctl item set {s.sku} --cost C")
+        else:
+            by_supplier.setdefault(s.supplier, []).append((s.sku, s.qty, s.cost))
+    if not by_supplier:
+        message("nothing to order: every item's stock and open orders are above its reorder point")
+        return
+    for sid, order in sorted(by_supplier.items()):
+        w = purchasing.create_po(led, sid, order, expected, com)  # type: ignore[arg-type]
+        _report(w, dry_run)
 
 
 @app.command("list")

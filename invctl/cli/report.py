@@ -52,3 +52,8 @@ def suppliers(
     if first is not None and until is not None and first >= until:
         raise Refused(f"--from {start} is after --to {end}; check the dates")
     emit(scorecard_report(led, start=first, end=until, by=by, sort=sort, reverse=reverse), fmt, led.settings.places)
+
+
+from invctl.cli.forecast import forecast  # noqa: E402 - a report of its own module
+
+app.command("forecast")(forecast)
