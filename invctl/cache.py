@@ -40,7 +40,7 @@ from invctl.errors import Problem
 from invctl.numbers import parse_qty
 from invctl.settings import SETTINGS_FILE, Ledger, source_digest
 
-VERSION = 4
+VERSION = 5  # 5: adjustments with a lot fold differently
 HASHED_FILES = 2  # the newest month files get a content hash (appends go there), and racy ones
 _NAME = "state.json"
 

@@ -93,7 +93,8 @@ class Adjusted(Event, tag="adjusted", frozen=True):
     """A correction with a reason.
 
     Attributes: sku, qty (signed, not 0), loc, reason (one of REASONS), cost (unit cost of
-    a positive adjustment; default the current unit cost).
+    a positive adjustment; default the current unit cost), lot (the lot it concerns: a
+    negative one takes from that lot only, a positive one adds to it).
     """
 
     sku: str
@@ -101,6 +102,7 @@ class Adjusted(Event, tag="adjusted", frozen=True):
     reason: str
     loc: str = "main"
     cost: Money | None = None
+    lot: str | None = None
 
 
 class Counted(Event, tag="counted", frozen=True):
@@ -213,7 +215,7 @@ _LEAN_KEYS: dict[str, tuple[str, ...]] = {
     "received": ("sku", "qty", "cost", "loc", "po", "lot", "expires"),
     "sold": ("sku", "qty", "loc", "order"),
     "returned": ("sku", "qty", "loc", "refund", "restock", "order"),
-    "adjusted": ("sku", "qty", "reason", "loc", "cost"),
+    "adjusted": ("sku", "qty", "reason", "loc", "cost", "lot"),
     "counted": ("sku", "qty", "loc", "lot"),
     "transferred": ("sku", "qty", "from_", "to"),
     "ordered": ("sku", "qty", "po", "supplier", "cost", "loc", "expected"),

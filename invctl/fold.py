@@ -214,10 +214,17 @@ class State:
             raise ValueError(f"reason {ev.reason!r} is not one of {', '.join(E.REASONS)}")
         pos = self.position(ev.sku, ev.loc)
         if qty < 0:
-            cost, _ = self._out(pos, -qty, ev, src)
+            # From the lot named, as far as it goes; the rest (mislabelled, or a lot not
+            # on hand) from the position in its usual order.
+            need = -qty
+            in_lot = pos.lot_qty(ev.lot) if ev.lot is not None and pos.qty > 0 else 0
+            first = need if need <= in_lot else in_lot
+            cost = self._out(pos, first, ev, src, ev.lot)[0] if first else ZERO
+            if need > first:
+                cost += self._out(pos, need - first, ev, src)[0]
             return [Effect(ev.sku, ev.loc, qty, -cost)]
         unit = _cost(ev.cost) if ev.cost is not None else self.current_cost(pos)
-        trueup = add(pos, [Layer(qty, unit, None, None, ev.ts)])
+        trueup = add(pos, [Layer(qty, unit, ev.lot, self._lot_expiry(pos, ev.lot), ev.ts)])
         return [Effect(ev.sku, ev.loc, qty, qty * unit - trueup, trueup)]
 
     def _counted(self, ev: E.Counted, src: Source) -> list[Effect]:
@@ -233,11 +240,15 @@ class State:
             return [Effect(ev.sku, ev.loc, diff, -cost)]
         if diff > 0:
             unit = self.current_cost(pos)
-            expires = next((la.expires for la in pos.layers if la.lot == ev.lot), None) if ev.lot else None
             value = diff * unit
-            trueup = add(pos, [Layer(diff, unit, ev.lot, expires, ev.ts)])
+            trueup = add(pos, [Layer(diff, unit, ev.lot, self._lot_expiry(pos, ev.lot), ev.ts)])
             return [Effect(ev.sku, ev.loc, diff, value - trueup, trueup)]
         return [Effect(ev.sku, ev.loc, 0, ZERO)]
+
+    @staticmethod
+    def _lot_expiry(pos: Position, lot: str | None) -> dt.date | None:
+        """Units added to a lot on hand (a count or an adjustment) expire with it."""
+        return next((la.expires for la in pos.layers if la.lot == lot), None) if lot else None
 
     def _transferred(self, ev: E.Transferred, src: Source) -> list[Effect]:
         qty = _positive(ev.qty)

@@ -21,7 +21,7 @@ from invctl.errors import Refused
 from invctl.journal import find_lines
 from invctl.numbers import Number, parse_qty, qty_str
 from invctl.record import Outcome, new_fields, record
-from invctl.replay import State
+from invctl.replay import State, replay
 from invctl.settings import Ledger
 
 
@@ -175,19 +175,33 @@ def return_(ledger: Ledger, sku: str, qty: str, common: Common, *, refund: str |
     return _write(ledger, common, fields)
 
 
-def adjust(ledger: Ledger, sku: str, delta: str, reason: str, common: Common, *, cost: str | None = None) -> Written:
+def adjust(ledger: Ledger, sku: str, delta: str, reason: str, common: Common, *, cost: str | None = None,
+           lot: str | None = None) -> Written:
     _item(ledger, sku)
     if reason not in E.REASONS:
         raise Refused(f"--reason {reason!r} is not one of: {', '.join(E.REASONS)}")
     change = inputs.qty(delta, "change", signed=True)
     if cost is not None and change < 0:
         raise Refused("--cost only applies to positive adjustments (a negative one is valued at the cost of what it takes)")
+    loc = inputs.location(ledger, common.loc)
+    lot = inputs.text(lot, "--lot")
     fields = _base(
-        ledger, "adjusted", sku, common, qty=inputs.qty_json(change), reason=reason,
-        loc=inputs.location(ledger, common.loc),
-        cost=inputs.money(ledger, cost, "--cost") if cost is not None else None,
+        ledger, "adjusted", sku, common, qty=inputs.qty_json(change), reason=reason, loc=loc,
+        cost=inputs.money(ledger, cost, "--cost") if cost is not None else None, lot=lot,
     )
+    if lot is not None and change < 0:
+        _within_lot(ledger, sku, loc, lot, -change)
     return _write(ledger, common, fields, no_oversell(common.allow_negative))
+
+
+def _within_lot(ledger: Ledger, sku: str, loc: str, lot: str, qty: Number) -> None:
+    """A write-off of a lot takes no more than the lot holds now. (The replay would take
+    the rest from other stock; a mistyped or mislabelled lot is better caught when typed.)"""
+    pos = replay(ledger).positions.get((sku, loc))
+    held: Number = pos.lot_qty(lot) if pos is not None and pos.qty > 0 else 0
+    if held < qty:
+        raise Refused(f"lot {lot} of {sku} at {loc} holds {qty_str(held)}: adjust at most -{qty_str(held)} "
+                      f"with --lot {lot}, or leave out --lot")
 
 
 def transfer(ledger: Ledger, sku: str, qty: str, src: str, dst: str, common: Common) -> Written:

@@ -222,13 +222,21 @@ class Model:
         self.put(sku, loc, [(unit, None, None)] * qty)
 
     def _adjusted(self, ev: dict[str, Any]) -> None:
-        sku, loc, qty = ev["sku"], ev.get("loc", "main"), int(ev["qty"])
-        if qty < 0:
-            self.take(sku, loc, -qty)
+        sku, loc, qty, lot = ev["sku"], ev.get("loc", "main"), int(ev["qty"]), ev.get("lot")
+        if qty < 0:  # from the lot as far as it goes, the rest as any adjustment
+            in_lot = sum(1 for u in self.pos(sku, loc).units if u.lot == lot) if lot else 0
+            first = min(-qty, in_lot)
+            if first:
+                self.take(sku, loc, first, lot)
+            if -qty > first:
+                self.take(sku, loc, -qty - first)
             return
         unit = Fraction(ev["cost"]) if ev.get("cost") is not None else self.unit_cost(sku, loc)
+        p = self.pos(sku, loc)
+        same_lot = sorted((u for u in p.units if u.lot == lot), key=Unit.order) if lot else []
+        expires = same_lot[0].expires if same_lot else None
         self.added[ev["id"]] = qty * unit
-        self.put(sku, loc, [(unit, None, None)] * qty)
+        self.put(sku, loc, [(unit, lot, expires)] * qty)
 
     def _counted(self, ev: dict[str, Any]) -> None:
         sku, loc, qty, lot = ev["sku"], ev.get("loc", "main"), int(ev["qty"]), ev.get("lot")

@@ -99,7 +99,7 @@ def _returned() -> st.SearchStrategy[Ev]:
     }).map(lambda d: _clean({"type": "returned", **d}))
 
 
-def _adjusted(negative_only: bool = False) -> st.SearchStrategy[Ev]:
+def _adjusted(negative_only: bool = False, lots: tuple[str | None, ...] = (None,)) -> st.SearchStrategy[Ev]:
     def make(d: dict[str, Any]) -> Ev:
         qty = -d["qty"] if d.pop("down") or negative_only else d["qty"]
         return _clean({"type": "adjusted", **d, "qty": qty,
@@ -107,7 +107,7 @@ def _adjusted(negative_only: bool = False) -> st.SearchStrategy[Ev]:
                        "cost": d["cost"] if qty > 0 else None})
     return st.fixed_dictionaries({
         "sku": skus, "qty": qtys, "loc": locs, "down": st.booleans(),
-        "cost": st.one_of(st.none(), money),
+        "cost": st.one_of(st.none(), money), "lot": st.sampled_from(lots),
     }).map(make)
 
 
@@ -146,7 +146,7 @@ ALL_LOTS: tuple[str | None, ...] = (None, None, None, *LOTS)
 
 def any_event() -> st.SearchStrategy[Ev]:
     return st.one_of(
-        _received(ALL_LOTS), _received(ALL_LOTS), _sold(), _sold(), _returned(), _adjusted(),
+        _received(ALL_LOTS), _received(ALL_LOTS), _sold(), _sold(), _returned(), _adjusted(lots=ALL_LOTS),
         _counted((None, None, *LOTS)), _transferred(), _ordered(), _cancelled(), _voided(),
     )
 

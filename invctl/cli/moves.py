@@ -104,17 +104,21 @@ def adjust(
     delta: Annotated[str, typer.Argument(metavar="DELTA", help="Signed change, e.g. -2 or 5.", show_default=False)],
     reason: Annotated[str, typer.Option(help="damaged, expired, lost, theft, found, sample, defective or other.", show_default=False)],
     cost: Annotated[str | None, typer.Option(help="Unit cost of a positive adjustment (default: current unit cost).", show_default=False)] = None,
+    lot: Annotated[str | None, typer.Option(help="The lot it concerns: a write-off takes from that lot (at most what it holds), an addition joins it.", show_default=False)] = None,
     at: AtOpt = None, loc: LocOpt = "main", note: NoteOpt = None, ref: RefOpt = None,
     allow_negative: AllowNegOpt = False, dry_run: DryRunOpt = False, ledger: LedgerOpt = None,
 ) -> None:
     """Correct stock with a reason (negative: written off at cost; positive: added).
 
-    Example: invctl adjust TEE-M -2 --reason damaged
+    With --lot a write-off takes from that lot, so `invctl report suppliers` charges a
+    defective lot to the supplier who delivered it.
+
+    Example: invctl adjust TEE-M -2 --reason defective --lot L2611
     """
     from invctl import moves
 
     led = get_ledger(ledger)
-    w = moves.adjust(led, sku, delta, reason, common(at, loc, note, ref, allow_negative, dry_run), cost=cost)
+    w = moves.adjust(led, sku, delta, reason, common(at, loc, note, ref, allow_negative, dry_run), cost=cost, lot=lot)
     report_written(w, f"adjusted {sku} by {delta} ({reason}){_on_hand(w, sku, loc)}", dry_run)
 
 

@@ -31,12 +31,9 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
-import msgspec
-
 from invctl import events as E
 from invctl.costing import ZERO
 from invctl.fold import POLine
-from invctl.journal import find_lines
 from invctl.numbers import Number, parse_money, parse_qty, qty_str
 from invctl.purchasing import lead_days, mean_std
 from invctl.replay import Effect, Source, State, replay
@@ -83,33 +80,11 @@ class _Buy:
     defective: Number = 0
 
 
-class _LotOf(msgspec.Struct):
-    type: str
-    id: str = ""
-    lot: str | None = None
-
-
-def defective_lots(ledger: Ledger) -> dict[str, str]:
-    """Ids of `adjusted` lines that name a ``lot`` (a key invctl does not write yet, kept as
-    any unknown key is), found by a byte search for the few defective adjustments."""
-    decoder = msgspec.json.Decoder(_LotOf)
-    out = {}
-    for _, _, raw in find_lines(ledger, b'"defective"'):
-        try:
-            rec = decoder.decode(raw)
-        except msgspec.DecodeError:
-            continue
-        if rec.type == "adjusted" and rec.lot:
-            out[rec.id] = rec.lot
-    return out
-
-
 @dataclass
 class _Scorecard:
     """Observer: when each PO line was settled, receipts and defective write-offs by supplier."""
 
     start: dt.datetime | None
-    lots_of: dict[str, str]
     closed_at: dict[tuple[str, str], dt.datetime] = field(default_factory=dict)
     buys: dict[tuple[str, str], _Buy] = field(default_factory=dict)
     lot_supplier: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -160,8 +135,7 @@ class _Scorecard:
             qty = parse_qty(ev.qty)
             if qty >= 0:
                 return  # only write-offs count
-            lot = self.lots_of.get(ev.id)
-            supplier = self.lot_supplier.get((ev.sku, lot)) if lot is not None else None
+            supplier = self.lot_supplier.get((ev.sku, ev.lot)) if ev.lot is not None else None
             if supplier is None:
                 supplier = self.last_supplier.get(ev.sku)
             if supplier is None:
@@ -235,7 +209,7 @@ def scorecard_report(ledger: Ledger, *, start: dt.datetime | None = None, end: d
                      by: By = "supplier", sort: str = "supplier", reverse: bool = False) -> Report:
     """The scorecard over [start, end): ``end`` is the instant to replay up to."""
     tz = ledger.settings.tz
-    card = _Scorecard(start, defective_lots(ledger))
+    card = _Scorecard(start)
     state = replay(ledger, until=end, observer=card)
     today = (end - dt.timedelta(microseconds=1) if end else dt.datetime.now(tz)).date()
     suppliers = ledger.catalog.suppliers
