@@ -40,6 +40,10 @@ REPORTS = {
     "stock": ["stock", "--format", "json"],
     "history": ["history", "TEE-NVY-M", "--format", "json"],
     "check": ["check"],
+    "order-list": ["order", "list", "--format", "json"],
+    "suppliers": ["report", "suppliers", "--format", "json"],
+    "forecast": ["report", "forecast", "--format", "json"],
+    "order-suggest": ["order", "suggest", "--format", "json"],
 }
 
 
@@ -195,7 +199,7 @@ def main() -> int:
     ap.add_argument("--events", type=int, default=1_000_000, help="history size (default 1,000,000)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--runs", type=int, default=5, help="runs per measurement; the median is shown")
-    ap.add_argument("--commands", default="stock,history,check", help="comma-separated: " + ",".join(REPORTS))
+    ap.add_argument("--commands", default=",".join(REPORTS), help="comma-separated: " + ",".join(REPORTS))
     ap.add_argument("--data", type=Path, default=HERE / "data", help="where histories are kept")
     ap.add_argument("--ledger", type=Path, help="benchmark this ledger instead of a generated one")
     ap.add_argument("--no-hledger", action="store_true",
