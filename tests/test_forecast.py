@@ -578,3 +578,19 @@ def test_report_totals_are_the_overall_figures(shop: Path) -> None:
     assert float(report.totals["forecast"]) == pytest.approx(7 * (4 + 1.5), rel=0.01)
     assert report.totals["windows"] == overall.windows
     assert report.totals["sku"] == "all"
+
+
+def test_json_and_csv_end_with_the_overall_row(shop: Path) -> None:
+    code, out, err = run(shop, "--as-of", "2026-04-30", "--horizon", "10", "--backtest", "--format", "json")
+    assert code == 0, err
+    rows = json.loads(out)
+    overall = rows[-1]
+    assert overall["sku"] == "*" and overall["name"] == "all SKUs"
+    hist = F.history(open_ledger(shop), as_of=end_of(dt.date(2026, 4, 30)))
+    acc = F.backtest(hist, horizon=10)[F.OVERALL]
+    assert overall["mape"] == pytest.approx(acc.mape, abs=0.05) and overall["bias"] == pytest.approx(acc.bias, abs=0.05)
+    assert all(r["sku"] != "*" for r in rows[:-1])
+    code, out, err = run(shop, "--as-of", "2026-04-30", "--horizon", "10", "--format", "json")
+    assert all(r["sku"] != "*" for r in json.loads(out))  # no backtest: no overall row
+    code, out, err = run(shop, "--as-of", "2026-04-30", "--horizon", "10", "--backtest", "--format", "csv")
+    assert out.splitlines()[-1].startswith("*,all SKUs,")

@@ -24,7 +24,8 @@ def forecast(
     the SKU was out of stock; smoothed with an exponentially weighted mean (half-life 21
     days) and, with a year of history, scaled by how the same days went last year.
     --as-of forecasts from the history up to that day only; when the days after it are in
-    the journal, "actual" shows what followed. See docs/forecast.md.
+    the journal, "actual" shows what followed. With --backtest, JSON and CSV end with a
+    row for SKU "*": the figures over all SKUs. See docs/forecast.md.
 
     Example: invctl report forecast --horizon 30 --as-of 2026-10-31 --backtest --format json
     """
@@ -38,4 +39,7 @@ def forecast(
     for sku in skus or []:
         if sku not in led.catalog.items and not any(r["sku"] == sku and r["method"] != "none" for r in report.rows):
             led.catalog.item(sku)  # refuses with a did-you-mean hint
+    if backtest and fmt != "table" and report.totals:
+        # Scripts get the all-SKU figures as a last row (the table shows them as its footer).
+        report.rows.append({**report.totals, "sku": "*", "name": "all SKUs"})
     emit(report, fmt, led.settings.places)
