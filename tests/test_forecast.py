@@ -540,7 +540,7 @@ def test_report_forecast_backtest_adds_accuracy_and_what_followed(shop: Path) ->
     code, out, err = run(shop, "--as-of", "2026-03-31", "--backtest", "--format", "json", "A", "B")
     assert code == 0, err
     rows = {r["sku"]: r for r in json.loads(out)}
-    assert set(rows) == {"A", "B"}
+    assert set(rows) == {"A", "B", "*"}  # and the overall row
     a = rows["A"]
     for key in ("mape", "bias", "naive_mape", "naive_bias", "windows"):
         assert key in a
