@@ -17,7 +17,7 @@ import msgspec
 from invctl import events as E
 from invctl.catalog import ID_PATTERN, ID_RULE
 from invctl.errors import Problem, Refused
-from invctl.journal import FileRead, file_month, list_files, locked, set_aside_torn
+from invctl.journal import FileRead, file_month, find_lines, list_files, locked, set_aside_torn
 from invctl.numbers import decimals_of, parse_decimal
 from invctl.replay import replay
 from invctl.schema import keys
@@ -41,11 +41,18 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
         problems.append(Problem("invctl.toml", 0, f"unknown setting {key!r} (known: {known})", "warning"))
     places = ledger.settings.places
     locations = set(ledger.settings.locations)
-    first_seen: dict[str, tuple[str, int]] = {}
+    files = list_files(ledger)
+    rels = [ledger.rel(p) for p in files]
+    # Every id must be remembered to find duplicates: as the hash of the id and where it was
+    # first seen, packed in one int (a dict of 1M strings and tuples took 280 MB). Equal
+    # hashes are confirmed by reading the first line again (_same_id).
+    first_seen: dict[int, int] = {}
     voids: list[tuple[str, int, E.Voided]] = []
-    kinds: dict[str, str] = {}
-    for path in list_files(ledger):
-        rel = ledger.rel(path)
+    targets = _void_targets(ledger)
+    target_kinds: dict[str, str] = {}  # the kind of each event a void names
+    seen_ids: set[str] = set()  # ids of void targets and confirmed duplicates, by name
+    for fi, path in enumerate(files):
+        rel = rels[fi]
         month = file_month(path)
         for line, raw in FileRead.read(path).lines():
             try:
@@ -57,12 +64,15 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
             def add(message: str, severity: str = "error", here: tuple[str, int] = here) -> None:
                 problems.append(Problem(here[0], here[1], message, severity))
 
-            if ev.id in first_seen:
-                p, n = first_seen[ev.id]
-                add(f"duplicate id {ev.id} (first on {p}:{n}); remove one of the two lines")
-            else:
-                first_seen[ev.id] = here
-            kinds[ev.id] = type(ev).__struct_config__.tag
+            h = hash(ev.id)
+            first = first_seen.get(h)
+            if first is None:
+                first_seen[h] = fi << 32 | line
+            elif _same_id(files[first >> 32], first & 0xFFFFFFFF, ev.id):
+                add(f"duplicate id {ev.id} (first on {rels[first >> 32]}:{first & 0xFFFFFFFF}); remove one of the two lines")
+            if ev.id in targets:
+                target_kinds[ev.id] = type(ev).__struct_config__.tag
+                seen_ids.add(ev.id)
             if month and (ev.ts.year, ev.ts.month) != month:
                 add(f"event of {ev.ts:%Y-%m} in the {month[0]:04d}-{month[1]:02d} file (replay still orders it right, only slower)", "warning")
             if isinstance(ev, E.Voided):
@@ -93,9 +103,9 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
                 add(f"unknown supplier {supplier!r}: not in suppliers.toml", "warning")
     voided: dict[str, tuple[str, int]] = {}
     for rel, line, ev in voids:
-        if ev.target not in first_seen:
+        if ev.target not in seen_ids:
             problems.append(Problem(rel, line, f"voids {ev.target}, which is not in the journal"))
-        elif kinds.get(ev.target) == "voided":
+        elif target_kinds.get(ev.target) == "voided":
             problems.append(Problem(rel, line, f"voids {ev.target}, which is itself a void; voids cannot be voided"))
         elif ev.target in voided:
             p, n = voided[ev.target]
@@ -105,6 +115,37 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
     state = replay(ledger)
     problems.extend(state.problems)
     return sorted(set(problems), key=_order)
+
+
+class _Target(msgspec.Struct):
+    type: str
+    target: str | None = None
+
+
+def _void_targets(ledger: Ledger) -> set[str]:
+    """The ids that voids name (a byte search: voids are few)."""
+    decoder = msgspec.json.Decoder(_Target)
+    out = set()
+    for _, _, raw in find_lines(ledger, b'"voided"'):
+        try:
+            ev = decoder.decode(raw)
+        except msgspec.DecodeError:
+            continue
+        if ev.type == "voided" and ev.target is not None:
+            out.add(ev.target)
+    return out
+
+
+def _same_id(path: Path, line: int, event_id: str) -> bool:
+    """Whether the line at ``path:line`` has id ``event_id`` (two ids with one hash are
+    rare; duplicates, when there are any, are few)."""
+    for n, raw in FileRead.read(path).lines():
+        if n == line:
+            try:
+                return E.decoder.decode(raw).id == event_id
+            except msgspec.DecodeError:
+                return False
+    return False
 
 
 def _file_problem(ledger: Ledger, text: str) -> Problem:

@@ -333,6 +333,30 @@ def test_unknown_sku_and_void_target_in_the_journal(shop: Shop) -> None:
     assert f"{NOV}:2: voids 01KA000000000000000000000X, which is not in the journal" in r.out
 
 
+def test_voids_of_voids_and_voids_twice(shop: Shop, monkeypatch: pytest.MonkeyPatch) -> None:
+    """check knows the kind of every void target and which were voided already; it keeps
+    ids as hashes, so two different ids with one hash must not read as a duplicate."""
+    path = shop.root / NOV
+    path.parent.mkdir(parents=True)
+    void = '{{"id":"{}","ts":"2026-11-0{}T10:00:00+01:00","type":"voided","target":"{}","reason":"x"}}\n'
+    path.write_text(GOOD + "\n"
+                    + void.format("01KA0000000000000000000007", 3, "01KA0000000000000000000001")
+                    + void.format("01KA0000000000000000000008", 4, "01KA0000000000000000000007")
+                    + void.format("01KA0000000000000000000009", 5, "01KA0000000000000000000001"))
+    r = shop.run("check")
+    assert r.code == 1
+    assert f"{NOV}:3: voids 01KA0000000000000000000007, which is itself a void" in r.out
+    assert f"{NOV}:4: voids 01KA0000000000000000000001 again (already voided on {NOV}:2)" in r.out
+    assert "duplicate id" not in r.out
+    import builtins
+
+    monkeypatch.setattr(builtins, "hash", lambda value: 42)  # every id collides
+    from invctl.check import check_ledger
+    from invctl.settings import open_ledger
+
+    assert not [p for p in check_ledger(open_ledger(shop.root)) if "duplicate id" in p.message]
+
+
 def test_a_torn_last_line(shop: Shop) -> None:
     path = shop.root / NOV
     path.parent.mkdir(parents=True)
