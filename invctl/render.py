@@ -59,6 +59,8 @@ def write_csv(report: Report, places: int, out: IO[str]) -> None:
             v = _plain(c, r.get(c.key), places)
             if c.kind == "qty" and v is not None:
                 v = qty_str(v)
+            elif c.kind == "bool" and v is not None:
+                v = "true" if v else "false"  # as JSON writes it, not Python's True
             row.append(csv_cell(v) if c.kind == "text" else ("" if v is None else str(v)))
         w.writerow(row)
 
@@ -72,6 +74,8 @@ def _cell(col: Column, value: Any, places: int) -> str:
         return qty_str(value)
     if col.kind == "pct":
         return f"{Decimal(value):.1f}%"
+    if col.kind == "bool":
+        return "yes" if value else ""  # a column of "False" hides the few that matter
     return str(value)
 
 

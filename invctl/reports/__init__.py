@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Kind = Literal["text", "qty", "money", "int", "pct", "date"]
+Kind = Literal["text", "qty", "money", "int", "pct", "date", "bool"]
 
 
 @dataclass(frozen=True)

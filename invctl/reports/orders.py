@@ -26,7 +26,7 @@ LINE_COLUMNS = [
     Column("received", "Received", "qty"),
     Column("cancelled", "Cancelled", "qty"),
     Column("outstanding", "Open", "qty"),
-    Column("overdue", "Overdue"),
+    Column("overdue", "Overdue", "bool"),
     Column("last_received", "Last received", "date", table=False),
     Column("cost", "Unit cost", "money", table=False),
     Column("open_value", "Open value", "money", table=False),
