@@ -174,7 +174,9 @@ def _add_key(table: Any, key: str, value: Any) -> None:
 
     container = getattr(table, "value", None)
     insert_after = getattr(container, "_insert_after", None)
-    keys = [k for k, _ in getattr(container, "body", []) if k is not None]
+    # Not after a sub-table ([TEE-M.alerts]): the key would land inside it.
+    keys = [k for k, v in getattr(container, "body", []) if k is not None
+            and not isinstance(v, tomlkit.items.Table | tomlkit.items.AoT)]
     if insert_after is None or not keys:
         table[key] = value
         return

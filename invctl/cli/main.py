@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "stock": ("stock", "stock", False),
     "history": ("stock", "history", False),
     "check": ("checking", "check", False),
+    "alerts": ("alerts", "alerts", False),
     "item": ("items", "app", False),
     "supplier": ("suppliers", "app", False),
     "order": ("orders", "app", False),
