@@ -57,3 +57,8 @@ def suppliers(
 from invctl.cli.forecast import forecast  # noqa: E402 - a report of its own module
 
 app.command("forecast")(forecast)
+
+from invctl.cli import report_stock as _stock  # noqa: E402
+
+for _name in ("valuation", "abc", "turnover", "aging", "shrinkage", "expiry"):
+    app.command(_name)(getattr(_stock, _name))
