@@ -60,6 +60,11 @@ class Thresholds:
     dead_days: int = 90  # no sale for this many days while stock is held: dead-stock
     slow_days: int = 30  # ... slow-stock
     count_days: int = 90  # no count at a location holding stock for this many days
+    # With ABC classes saved by `report abc --save`: how often A, B and C items are due
+    # (0: every count_days). An item's own count_days wins over its class.
+    count_days_a: int = 30
+    count_days_b: int = 60
+    count_days_c: int = 0
     overstock_days: int = 180  # more days of cover than this (at the forecast rate)
     po_overdue_days: int = 0  # days past a PO line's expected date before it is overdue
     ignore: frozenset[str] = frozenset()
@@ -75,9 +80,20 @@ class AlertSettings:
 
     default: Thresholds = field(default_factory=Thresholds)
     items: Mapping[str, Thresholds] = field(default_factory=dict)
+    classes: Mapping[str, str] = field(default_factory=dict)  # SKU -> "A" | "B" | "C" (report abc --save)
 
     def of(self, sku: str | None) -> Thresholds:
         return self.items.get(sku, self.default) if sku is not None else self.default
+
+    def count_days(self, sku: str) -> tuple[int, str | None]:
+        """Days between counts of ``sku``, and its ABC class when that decided it."""
+        th = self.of(sku)
+        own = sku in self.items and th.count_days != self.default.count_days
+        cls = self.classes.get(sku)
+        if own or cls is None or th.count_days == 0:
+            return th.count_days, None
+        days = {"A": th.count_days_a, "B": th.count_days_b, "C": th.count_days_c}.get(cls, 0)
+        return (days, cls) if days else (th.count_days, None)
 
 
 def thresholds(table: Any, base: Thresholds, where: str) -> Thresholds:
@@ -431,16 +447,18 @@ def evaluate(state: Any, items: Mapping[str, Any], settings: AlertSettings, dema
                                      f"{name}: {qty_str(qty)} expire {expires} ({when}), worth {money(value)}",
                                      qty=qty, value=value, days=left, limit_days=th.expiring_days,
                                      lot=lot, expires=expires))
-        if pos.qty > 0 and on("count-overdue", th) and th.count_days > 0:
+        every, cls = settings.count_days(sku)
+        if pos.qty > 0 and on("count-overdue", th) and every > 0:
             last = day(pos.last_counted) if pos.last_counted is not None else None
             counted = last if last is not None else started
-            if counted is not None and (today - counted).days >= th.count_days:
+            if counted is not None and (today - counted).days >= every:
                 days = (today - counted).days
                 what = (f"last counted {last}, {_days(days)} ago" if last is not None
                         else f"never counted: the journal starts {started}, {_days(days)} ago")
+                due = f"due every {_days(every)}" + (f", ABC class {cls}" if cls else "")
                 out.append(Alert("count-overdue", SEVERITY["count-overdue"], sku, where,
-                                 f"{what} (due every {_days(th.count_days)}); {qty_str(pos.qty)} on hand",
-                                 qty=pos.qty, value=pos.value, days=days, limit_days=th.count_days,
+                                 f"{what} ({due}); {qty_str(pos.qty)} on hand",
+                                 qty=pos.qty, value=pos.value, days=days, limit_days=every,
                                  last_counted=last))
 
     # PO lines past their expected date.

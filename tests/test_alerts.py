@@ -708,3 +708,30 @@ def test_examples_crontab_uses_the_wrapper() -> None:
     assert os.access(WRAPPER, os.X_OK)
     assert subprocess.run(["sh", "-n", str(WRAPPER)]).returncode == 0
 
+
+
+def test_abc_classes_set_how_often_items_are_counted(tmp_path: Path) -> None:
+    """After `report abc --save`, A items are due every 30 days, B every 60 and C every
+    count_days (90); an item's own count_days wins over its class."""
+    book = Book(tmp_path / "shop", skus=("BIG", "MID", "SMALL", "OWN"))
+    for sku in ("BIG", "MID", "SMALL", "OWN"):
+        book.add(midnight(day("2026-01-01")), "received", sku, 1000)
+        book.add(midnight(day("2026-01-02")), "counted", sku, 1000)
+    sell_daily(book, "BIG", "2026-01-03", "2026-03-01", 10)
+    sell_daily(book, "OWN", "2026-01-03", "2026-03-01", 10)
+    sell_daily(book, "MID", "2026-01-03", "2026-03-01", 2)
+    sell_daily(book, "SMALL", "2026-01-03", "2026-03-01", 1)
+    book.ledger()
+    shop = Shop(tmp_path / "shop")
+    set_alerts(shop.root, "")  # defaults
+    items = (shop.root / "items.toml").read_text(encoding="utf-8")
+    (shop.root / "items.toml").write_text(items.replace("[OWN]", "[OWN]\nalerts = { count_days = 120 }"), encoding="utf-8")
+    assert rows(shop, "--as-of", "2026-03-01", "--only", "count-overdue") == []  # 58 days: nothing due yet at 90
+    shop.ok("report", "abc", "--from", "2026-01-01", "--to", "2026-03-01", "--save")
+    saved = json.loads((shop.root / ".invctl" / "abc.json").read_text())["classes"]
+    assert (saved["BIG"], saved["OWN"], saved["MID"], saved["SMALL"]) == ("A", "A", "B", "C")
+    got = {r["sku"]: r for r in rows(shop, "--as-of", "2026-03-01", "--only", "count-overdue")}
+    assert set(got) == {"BIG"}  # 58 days since the count: only class A (30) is due; OWN has 120
+    assert got["BIG"]["limit_days"] == 30 and "ABC class A" in got["BIG"]["message"]
+    got = {r["sku"]: r for r in rows(shop, "--as-of", "2026-03-05", "--only", "count-overdue")}
+    assert set(got) == {"BIG", "MID"} and got["MID"]["limit_days"] == 60  # 62 days: B too; C waits for 90

@@ -76,6 +76,14 @@ def find(ledger: Ledger, *, as_of: dt.datetime | None = None, loc: str | None = 
     from invctl.replay import replay
 
     conf = settings(ledger)
+    if kinds is None or "count-overdue" in kinds:
+        from dataclasses import replace
+
+        from invctl.reports.abc import load_classes
+
+        saved = load_classes(ledger)
+        if saved is not None:
+            conf = replace(conf, classes=saved.classes)
     catalog = ledger.catalog
     state = replay(ledger, until=as_of)
     if loc is not None and loc not in ledger.settings.locations and not any(k[1] == loc for k in state.positions):
