@@ -62,3 +62,9 @@ from invctl.cli import report_stock as _stock  # noqa: E402
 
 for _name in ("valuation", "abc", "turnover", "aging", "shrinkage", "expiry"):
     app.command(_name)(getattr(_stock, _name))
+
+from invctl.cli.report_sales import customers, margin, sales  # noqa: E402
+
+app.command("sales")(sales)
+app.command("margin")(margin)
+app.command("customers")(customers)
