@@ -68,3 +68,7 @@ from invctl.cli.report_sales import customers, margin, sales  # noqa: E402
 app.command("sales")(sales)
 app.command("margin")(margin)
 app.command("customers")(customers)
+
+from invctl.cli.report_html import html  # noqa: E402
+
+app.command("html")(html)
