@@ -44,6 +44,16 @@ REPORTS = {
     "suppliers": ["report", "suppliers", "--format", "json"],
     "forecast": ["report", "forecast", "--format", "json"],
     "order-suggest": ["order", "suggest", "--format", "json"],
+    "alerts": ["alerts", "--format", "json"],
+    "sales": ["report", "sales", "--format", "json"],
+    "margin": ["report", "margin", "--by", "channel", "--format", "json"],
+    "customers": ["report", "customers", "--summary", "--format", "json"],
+    "valuation": ["report", "valuation", "--format", "json"],
+    "abc": ["report", "abc", "--format", "json"],
+    "turnover": ["report", "turnover", "--format", "json"],
+    "aging": ["report", "aging", "--format", "json"],
+    "shrinkage": ["report", "shrinkage", "--format", "json"],
+    "expiry": ["report", "expiry", "--format", "json"],
 }
 
 
