@@ -208,7 +208,7 @@ def collect(ledger: Ledger, *, as_of: dt.datetime | None = None, days: int = 90,
     per_sku = A.stock_by_sku(state, today)
     open_lines = [line for line in state.po_lines.values() if line.outstanding]
 
-    found = R.find(ledger, as_of=as_of)
+    found = R.find(ledger, as_of=as_of, state=state)  # the replay above: not a second one
     alerts = [AlertRow(a.severity, a.kind, a.sku, names.get(a.sku) if a.sku else None, a.loc, a.message)
               for a in found]
     low = [LowRow(a.sku, names.get(a.sku), a.kind == "out-of-stock", a.available or 0, a.on_order or 0,

@@ -70,9 +70,10 @@ def today_of(ledger: Ledger, as_of: dt.datetime | None) -> dt.date:
 
 
 def find(ledger: Ledger, *, as_of: dt.datetime | None = None, loc: str | None = None,
-         kinds: set[str] | None = None) -> list[A.Alert]:
+         kinds: set[str] | None = None, state: Any = None) -> list[A.Alert]:
     """The alerts as of the end of the day ``as_of`` ends (an instant, as replay(until=)),
-    else as of now; sorted critical first."""
+    else as of now; sorted critical first. ``state``: the replay up to ``as_of``, when the
+    caller has it already (the dashboard)."""
     from invctl.replay import replay
 
     conf = settings(ledger)
@@ -85,7 +86,8 @@ def find(ledger: Ledger, *, as_of: dt.datetime | None = None, loc: str | None = 
         if saved is not None:
             conf = replace(conf, classes=saved.classes)
     catalog = ledger.catalog
-    state = replay(ledger, until=as_of)
+    if state is None:
+        state = replay(ledger, until=as_of)
     if loc is not None and loc not in ledger.settings.locations and not any(k[1] == loc for k in state.positions):
         listed = ", ".join(ledger.settings.locations)
         raise Refused(f"--loc {loc!r} is not a location of this ledger (locations = [{listed}] in invctl.toml)")
