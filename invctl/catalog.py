@@ -7,7 +7,6 @@ tomlkit, which preserves the rest (tomlkit is imported only by these writers).
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -185,14 +184,9 @@ def _add_key(table: Any, key: str, value: Any) -> None:
 
 def _write_text(path: Path, text: str) -> None:
     # Write beside, then rename: a crash never leaves a half-written catalog.
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    if path.exists():
-        os.chmod(tmp, path.stat().st_mode & 0o777)
-    os.replace(tmp, path)
+    from invctl.files import write_atomic
+
+    write_atomic(path, text.encode("utf-8"), keep_mode=True)
 
 
 def _validated(model: type[Table], fields: dict[str, Any], where: str) -> Table:

@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import html
 import math
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -263,26 +262,9 @@ def buckets(unit: str, first: dt.date, last: dt.date) -> list[tuple[str, dt.date
 
 def write(path: Path, text: str) -> None:
     """Replace ``path`` with ``text`` atomically: readers see the old page or the new one."""
-    data = text.encode("utf-8")
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    try:
-        fd = os.open(path.parent, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)  # the rename itself survives a crash
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
+    from invctl.files import write_atomic
+
+    write_atomic(path, text.encode("utf-8"))
 
 
 # --- the page -------------------------------------------------------------------------------

@@ -32,7 +32,6 @@ the file was written, in the ledger's time zone.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
@@ -332,16 +331,10 @@ def save_classes(ledger: Ledger, report: Report, *, by: str, a: Decimal, b: Deci
     )
     folder = ledger.state_dir
     folder.mkdir(mode=0o750, parents=True, exist_ok=True)
+    from invctl.files import write_atomic
+
     path = folder / FILE
-    tmp = folder / f".{FILE}.{os.getpid()}"
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(msgspec.json.format(msgspec.json.encode(data), indent=2) + b"\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, msgspec.json.format(msgspec.json.encode(data), indent=2) + b"\n")
     return ledger.rel(path)
 
 

@@ -10,7 +10,6 @@ unreadable file means nothing was reported before).
 from __future__ import annotations
 
 import datetime as dt
-import os
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -202,13 +201,6 @@ def load_seen(path: Path) -> tuple[dict[str, A.Seen], str | None]:
 def save_seen(path: Path, seen: dict[str, A.Seen], today: dt.date) -> None:
     """Write the memory atomically: a temporary file in the same folder, fsynced, renamed over."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = msgspec.json.encode(Memory(VERSION, today, dict(sorted(seen.items())))) + b"\n"
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    from invctl.files import write_atomic
+
+    write_atomic(path, msgspec.json.encode(Memory(VERSION, today, dict(sorted(seen.items())))) + b"\n")
