@@ -31,11 +31,13 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "stock": ("stock", "stock", False),
     "history": ("stock", "history", False),
     "check": ("checking", "check", False),
+    "diff": ("diff", "diff", False),
     "alerts": ("alerts", "alerts", False),
     "item": ("items", "app", False),
     "supplier": ("suppliers", "app", False),
     "order": ("orders", "app", False),
     "report": ("report", "app", False),
+    "export": ("export", "app", False),
 }
 
 
