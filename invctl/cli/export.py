@@ -1,5 +1,6 @@
-"""invctl export ...: the ledger for other tools (CSV now; hledger and beancount to come)."""
+"""invctl export ...: the ledger for other tools (CSV, hledger, beancount)."""
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 import typer
@@ -67,3 +68,61 @@ def csv(
     sys.stdout.flush()
     for note in warnings:
         print(f"warning: {note}", file=sys.stderr)
+
+
+SkuOpt = Annotated[bool, typer.Option("--by-sku", help="An inventory sub-account per SKU (Assets:Inventory:LOC:SKU).")]
+
+
+def _ledger_export(fmt: str, start: str | None, end: str | None, by_sku: bool, ledger: "Path | None") -> None:
+    import sys
+
+    from invctl.cli.report_sales import _period
+    from invctl.exporters import ledger_export
+
+    led = get_ledger(ledger)
+    first, until = _period(led, start, end)
+    warnings = ledger_export.export_ledger(led, sys.stdout, "beancount" if fmt == "beancount" else "hledger",
+                                           start=first, end=until, by_sku=by_sku)
+    sys.stdout.flush()
+    for note in warnings:
+        print(f"warning: {note}", file=sys.stderr)
+
+
+@app.command("hledger")
+def hledger(
+    start: FromOpt = None,
+    end: ToOpt = None,
+    by_sku: SkuOpt = False,
+    ledger: LedgerOpt = None,
+) -> None:
+    """An hledger journal on stdout: the stock events as money, in the ledger's currency.
+
+    One balanced transaction per event that moves value, at the replay's costs: receipts
+    into Assets:Inventory:LOC against Liabilities:Payable:SUPPLIER (Equity:Opening-Balances
+    without a supplier), sales and restocked returns against Expenses:COGS, adjustments
+    against Expenses:Shrinkage:REASON or Income:Found:REASON, count variances against
+    Expenses:Shrinkage:Count or Income:Found:Count, transfers between locations. Revenue is
+    not exported. With --from, earlier events become one opening transaction. See
+    docs/integrations.md.
+
+    Example: invctl export hledger --to 2026-10-31 > inventory.journal
+    """
+    _ledger_export("hledger", start, end, by_sku, ledger)
+
+
+@app.command("beancount")
+def beancount(
+    start: FromOpt = None,
+    end: ToOpt = None,
+    by_sku: SkuOpt = False,
+    ledger: LedgerOpt = None,
+) -> None:
+    """A beancount file on stdout: the same transactions as `export hledger`.
+
+    Account names are made valid (capitalised, letters, digits and -); an open directive
+    per account, a commodity directive and the operating currency come with it. See
+    docs/integrations.md.
+
+    Example: invctl export beancount --from 2026-01-01 > inventory.beancount
+    """
+    _ledger_export("beancount", start, end, by_sku, ledger)
