@@ -37,6 +37,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "supplier": ("suppliers", "app", False),
     "order": ("orders", "app", False),
     "report": ("report", "app", False),
+    "import": ("importing", "app", False),
     "export": ("export", "app", False),
 }
 

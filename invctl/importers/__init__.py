@@ -1,0 +1,1 @@
+"""Importers: sales from shop systems (Shopify, generic CSV) as journal events."""
