@@ -171,3 +171,102 @@ def test_generic_csv_with_mapping(ashop: Shop, tmp_path: Path) -> None:
     assert "0 new events, 2 skipped duplicates" in r.err
     r = ashop.run("import", "orders", str(f), "--format", "csv")
     assert r.code == 1 and "--mapping" in r.err
+
+
+WOO = Path(__file__).parent / "data" / "woocommerce_orders.csv"
+
+
+def test_woocommerce_sample(ashop: Shop) -> None:
+    r = ashop.run("import", "orders", str(WOO), "--format", "woocommerce")
+    assert r.code == 0, r.err
+    evs = events(ashop)
+    assert len(r.out.split()) == len(evs) == 5
+    sold = [e for e in evs if e["type"] == "sold"]
+    ret = [e for e in evs if e["type"] == "returned"]
+    first = sold[0]
+    assert (first["sku"], first["qty"], first["price"]) == ("TEE-M", 2, "17.90")  # 19.90 - 4.00 / 2
+    assert first["ts"] == "2026-10-03T14:05:11+02:00"  # no offset: the ledger's zone
+    assert first["ref"] == "woocommerce:2041:1" and first["order"] == "2041" and first["channel"] == "woocommerce"
+    assert first["region"] == "DE-BY" and str(first["customer"]).startswith("C-")
+    assert "example" not in ashop.journal_bytes().decode().lower()
+    assert [(e["sku"], e["ref"]) for e in sold] == [
+        ("TEE-M", "woocommerce:2041:1"), ("MILK", "woocommerce:2041:2"), ("TEE-M", "woocommerce:2042:1"),
+        ("MILK", "woocommerce:2045:1")]
+    assert sold[2]["ts"] == "2026-10-04T11:00:00+02:00" and sold[2]["region"] == "AT"  # offset given
+    assert sold[3]["customer"] == first["customer"] and sold[3]["qty"] == 4
+    assert [(e["sku"], e["refund"], e["ref"]) for e in ret] == [("TEE-M", "19.90", "woocommerce-refund:2042:1")]
+    assert "3 orders, 4 lines, 5 new events, 0 skipped duplicates, 2 cancelled, 0 unknown SKUs" in r.err
+    before = ashop.journal_bytes()
+    r = ashop.run("import", "orders", str(WOO), "--format", "woocommerce")
+    assert r.code == 0 and r.out == "" and "0 new events, 5 skipped duplicates" in r.err
+    assert ashop.journal_bytes() == before
+
+
+def test_woocommerce_item_total_statuses_and_problems(ashop: Shop, tmp_path: Path) -> None:
+    f = tmp_path / "woo.csv"
+    f.write_text("Order Number,Order Date,Order Status,Billing Email,SKU,Item Name,Quantity,Item Total\n"
+                 "7,2026-10-01T10:00:00+02:00,wc-completed,a@b.c,TEE-M,T,3,50.00\n"
+                 "8,2026-10-01 11:00,pending,a@b.c,TEE-M,T,1,19.90\n"
+                 "9,2026-10-01 12:00,on-hold,a@b.c,TEE-M,T,1,19.90\n"
+                 "10,2026-10-01 12:00,draft-ish,a@b.c,TEE-M,T,1,19.90\n", encoding="utf-8")
+    r = ashop.run("import", "orders", str(f), "--format", "woocommerce")
+    assert r.code == 1 and "woo.csv:5: Order Status 'draft-ish'" in r.err and ashop.journal_bytes() == b""
+    r = ashop.run("import", "orders", str(f), "--format", "woocommerce", "--skip-bad")
+    assert r.code == 0, r.err
+    evs = events(ashop)
+    assert [(e["sku"], e["qty"], e["price"], e["ref"]) for e in evs] == [("TEE-M", 3, "16.67", "woocommerce:7:1")]
+    assert "2 cancelled" in r.err
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Order Number,Order Date,SKU,Quantity\n1,2026-10-01 10:00,TEE-M,1\n", encoding="utf-8")
+    r = ashop.run("import", "orders", str(bad), "--format", "woocommerce")
+    assert r.code == 1 and "Item Cost" in r.err and "Traceback" not in r.err
+    r = ashop.run("import", "orders", str(DATA), "--format", "woocommerce")  # a Shopify file
+    assert r.code == 1 and "lacks the column" in r.err
+
+
+def test_sigkill_midway_then_complete(shop: Shop, tmp_path: Path) -> None:
+    """The installed invctl killed (SIGKILL) at random moments of a big import; then run to the end."""
+    import os
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if not hasattr(signal, "SIGKILL"):
+        pytest.skip("no SIGKILL on this platform")
+    exe = Path(sys.executable).with_name("invctl")
+    total = 20_000
+    big = tmp_path / "big.csv"
+    with big.open("w", encoding="utf-8", newline="") as fh:
+        fh.write(HEADER)
+        for i in range(total):
+            order, line = divmod(i, 4)
+            sku = ("TEE-M", "MILK")[i % 2]
+            fh.write(f"#{order},c{order % 97}@example.com,paid,2026-10-01 10:00:00 +0200,EUR,,BY,DE,{1 + line},"
+                     f"Item,{2.49 + line},{sku},0\n")
+    cmd = [str(exe), "-L", str(shop.root), "import", "orders", str(big), "--format", "shopify"]
+    env = {**os.environ, "INVCTL_USER": "tester", "NO_COLOR": "1"}
+    rng = random.Random(20261001)
+    killed = 0
+    for _ in range(8):
+        p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+        time.sleep(rng.uniform(0.05, 0.8))
+        if p.poll() is None:
+            p.send_signal(signal.SIGKILL)
+            killed += 1
+        p.wait(timeout=60)
+    assert killed  # at least one round died mid-import (a full import takes about 0.9 s)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr
+    refs: dict[str, int] = {}
+    for line in shop.journal_bytes().decode("utf-8").splitlines():
+        ev = json.loads(line)  # every journal line is a whole event
+        if ev["type"] == "sold":
+            refs[ev["ref"]] = refs.get(ev["ref"], 0) + 1
+    assert len(refs) == total and set(refs.values()) == {1}
+    again = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert again.returncode == 0 and f"0 new events, {total} skipped duplicates" in again.stderr
+    check = subprocess.run([str(exe), "-L", str(shop.root), "check"], capture_output=True, text=True, env=env,
+                           timeout=300)
+    assert check.returncode == 0, check.stdout + check.stderr

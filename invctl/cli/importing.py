@@ -1,4 +1,4 @@
-"""invctl import ...: sales from a shop's order export (Shopify, or any CSV with a mapping)."""
+"""invctl import ...: sales from a shop's order export (Shopify, WooCommerce, or any CSV with a mapping)."""
 
 from pathlib import Path
 from typing import Annotated, Literal
@@ -22,8 +22,8 @@ def _group() -> None:
 @app.command("orders")
 def orders(
     file: Annotated[Path, typer.Argument(help="The CSV export.", show_default=False)],
-    fmt: Annotated[Literal["shopify", "csv"], typer.Option("--format", help="shopify: Orders > Export; csv: any CSV with --mapping.")] = "shopify",
-    channel: Annotated[str | None, typer.Option("--channel", help="Sales channel of the events (default: shopify; csv: the mapped column).", show_default=False)] = None,
+    fmt: Annotated[Literal["shopify", "woocommerce", "csv"], typer.Option("--format", help="shopify: Orders > Export; woocommerce: the order export, one row per line item; csv: any CSV with --mapping.")] = "shopify",
+    channel: Annotated[str | None, typer.Option("--channel", help="Sales channel of the events (default: shopify or woocommerce; csv: the mapped column).", show_default=False)] = None,
     mapping: Annotated[Path | None, typer.Option("--mapping", help="TOML naming the CSV columns of ts, order, sku, qty, price (and customer, channel, region).", show_default=False)] = None,
     dry_run: DryRunOpt = False,
     skip_bad: Annotated[bool, typer.Option("--skip-bad", help="Import the good lines and list the bad ones (unknown SKUs, unreadable rows).")] = False,
@@ -34,8 +34,8 @@ def orders(
     Every line item becomes a `sold` event with ref FORMAT:ORDER:LINE; lines already in the
     journal (same type, ref and SKU) are skipped, so repeated or overlapping exports add each
     line once. SKUs match exactly, else by an alias; a kit sells its components. Cancelled
-    orders are skipped; refunded Shopify orders also get a `returned` event per line. Unknown
-    SKUs or bad rows refuse the whole import unless --skip-bad. New event ids go to stdout
+    orders (WooCommerce: also failed, pending, on-hold) are skipped; refunded orders also
+    get a `returned` event per line. Unknown SKUs or bad rows refuse the whole import unless --skip-bad. New event ids go to stdout
     (with --dry-run, the events that would be written); a summary goes to stderr. See
     docs/integrations.md, "Importing orders".
 

@@ -287,6 +287,73 @@ def _shopify(ledger: Ledger, path: Path, rows: Iterator[tuple[int, list[str]]], 
     return out
 
 
+WOOCOMMERCE = {"order": "Order Number", "ts": "Order Date", "qty": "Quantity", "sku": "SKU"}
+WOO_SOLD = ("completed", "processing")
+WOO_SKIPPED = ("cancelled", "failed", "pending", "on-hold", "checkout-draft", "trash")
+
+
+def _woocommerce(ledger: Ledger, path: Path, rows: Iterator[tuple[int, list[str]]], channel: str | None,
+                 res: Result) -> list[Line]:
+    """WooCommerce's order export, one row per line item; order-level cells from an order's first row."""
+    out: list[Line] = []
+    first = next(rows, None)
+    if first is None:
+        raise Refused(f"{path}: the file is empty; expected a WooCommerce orders export with a header row")
+    head = _Header(path, first[0], first[1], WOOCOMMERCE)
+    if "Item Cost" not in head.index and "Item Total" not in head.index:
+        raise Refused(f"{path}:{first[0]}: the header lacks the column Item Cost (or Item Total); "
+                      "is this the right --format (or --mapping)?")
+    orders: dict[str, dict[str, str]] = {}
+    counts: dict[str, int] = {}
+    skipped: set[str] = set()
+    currency = ledger.settings.currency
+    for n, row in rows:
+        if not any(c.strip() for c in row):
+            continue
+        number = head.get(row, "Order Number")
+        if not number:
+            res.problems.append(Problem(n, "no Order Number in this row"))
+            continue
+        if number not in orders:
+            orders[number] = {k: head.get(row, k) for k in (
+                "Order Date", "Order Status", "Billing Email", "Shipping State", "Shipping Country", "Order Currency")}
+        info = orders[number]
+        counts[number] = counts.get(number, 0) + 1
+        line_no = counts[number]
+        status = info["Order Status"].lower().removeprefix("wc-")
+        if status in WOO_SKIPPED:
+            skipped.add(number)
+            continue
+        try:
+            if status not in (*WOO_SOLD, "refunded", ""):
+                raise Refused(f"Order Status {info['Order Status']!r} of order {number} is not one of "
+                              "completed, processing, refunded, cancelled, failed, pending, on-hold")
+            if info["Order Currency"] and info["Order Currency"].upper() != currency:
+                raise Refused(f"order {number} is in {info['Order Currency']}, the ledger in {currency}; "
+                              "convert the export first")
+            ts = _moment(ledger, info["Order Date"] or head.get(row, "Order Date"))
+            qty = inputs.qty(head.get(row, "Quantity"), "Quantity")
+            cost = head.get(row, "Item Cost")
+            if cost:
+                discount = _amount(head.get(row, "Discount") or "0", "Discount")
+                price = _amount(cost, "Item Cost") - discount / Decimal(qty)
+                if price < 0:
+                    raise Refused(f"Discount {discount} is more than the line's Item Cost × Quantity")
+            else:
+                price = _amount(head.get(row, "Item Total"), "Item Total") / Decimal(qty)
+        except Refused as exc:
+            res.problems.append(Problem(n, str(exc)))
+            continue
+        state, country = info["Shipping State"], info["Shipping Country"]
+        region = f"{country}-{state}" if country and state else (country or state or None)
+        out.append(Line(n, "woocommerce", number, line_no, ts, head.get(row, "SKU"), head.get(row, "Item Name"),
+                        qty, price, channel or "woocommerce", pseudonym(info["Billing Email"]), region,
+                        refunded=status == "refunded"))
+    res.orders = len(orders) - len(skipped)
+    res.cancelled = len(skipped)
+    return out
+
+
 def _amount(text: str, what: str) -> Decimal:
     try:
         from invctl.numbers import parse_decimal
@@ -384,8 +451,8 @@ def import_orders(ledger: Ledger, path: Path, fmt: str, *, channel: str | None =
                   mapping: Path | None = None, dry_run: bool = False, skip_bad: bool = False) -> Result:
     from invctl import progress
 
-    if fmt not in ("shopify", "csv"):
-        raise Refused(f"--format {fmt} is not supported; use shopify or csv")
+    if fmt not in ("shopify", "woocommerce", "csv"):
+        raise Refused(f"--format {fmt} is not supported; use shopify, woocommerce or csv")
     if channel is not None:
         inputs.text(channel, "--channel")
     cols = load_mapping(mapping) if mapping is not None else None
@@ -394,7 +461,12 @@ def import_orders(ledger: Ledger, path: Path, fmt: str, *, channel: str | None =
     size = path.stat().st_size if path.is_file() else 0
     rows = _read_rows(path, progress.ticker(f"import {path.name}", size))
     res = Result()
-    lines = _shopify(ledger, path, rows, channel, res) if fmt == "shopify" else _generic(ledger, path, rows, channel, cols or {}, res)
+    if fmt == "shopify":
+        lines = _shopify(ledger, path, rows, channel, res)
+    elif fmt == "woocommerce":
+        lines = _woocommerce(ledger, path, rows, channel, res)
+    else:
+        lines = _generic(ledger, path, rows, channel, cols or {}, res)
     res.lines = len(lines)
     new: list[dict[str, Any]] = []
     for line in lines:
