@@ -34,6 +34,8 @@ NoteOpt = Annotated[str | None, typer.Option("--note", help="Free text kept with
 RefOpt = Annotated[str | None, typer.Option("--ref", help="External reference; recording the same type, ref and SKU again does nothing.", show_default=False)]
 AllowNegOpt = Annotated[bool, typer.Option("--allow-negative", help="Record it even if stock goes below zero.")]
 AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="As at the end of this day (YYYY-MM-DD), or up to a time (YYYY-MM-DDTHH:MM), in the ledger's time zone.", show_default=False)]
+FromOpt = Annotated[str | None, typer.Option("--from", help="From the start of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
+ToOpt = Annotated[str | None, typer.Option("--to", help="To the end of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
 FilterLocOpt = Annotated[str | None, typer.Option("--loc", help="Only this location.", show_default=False)]
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Check and show, but write nothing.")]
 

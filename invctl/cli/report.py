@@ -4,13 +4,11 @@ from typing import Annotated, Literal
 
 import typer
 
-from invctl.cli.common import FormatOpt, LedgerOpt, get_ledger
+from invctl.cli.common import FormatOpt, FromOpt, LedgerOpt, ToOpt, get_ledger
 
 app = typer.Typer(help="Reports computed from the journal.\n\nExample: invctl report suppliers --sort on_time_rate --format json",
                   no_args_is_help=True, add_completion=False, rich_markup_mode=None)  # as the root app (main.py)
 
-FromOpt = Annotated[str | None, typer.Option("--from", help="From the start of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
-ToOpt = Annotated[str | None, typer.Option("--to", help="To the end of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
 
 
 @app.callback()

@@ -4,15 +4,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from invctl.cli.common import AsOfOpt, FormatOpt, LedgerOpt, get_ledger
+from invctl.cli.common import AsOfOpt, FormatOpt, FromOpt, LedgerOpt, ToOpt, get_ledger
 
 if TYPE_CHECKING:
     import datetime as dt
 
     from invctl.settings import Ledger
 
-FromOpt = Annotated[str | None, typer.Option("--from", help="From the start of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
-ToOpt = Annotated[str | None, typer.Option("--to", help="To the end of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
 TABLE_ROWS = 100  # a table of every customer of a real shop takes minutes to draw and is no use on a screen
 LimitOpt = Annotated[int | None, typer.Option("--limit", help="Only the first N rows (the totals still cover them all).", min=1, show_default=False)]
 

@@ -4,15 +4,21 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
-from invctl.cli.common import AsOfOpt, FilterLocOpt, FormatOpt, LedgerOpt, get_ledger
+from invctl.cli.common import (
+    AsOfOpt,
+    FilterLocOpt,
+    FormatOpt,
+    FromOpt,
+    LedgerOpt,
+    ToOpt,
+    get_ledger,
+)
 
 if TYPE_CHECKING:
     import datetime as dt
 
     from invctl.settings import Ledger
 
-FromOpt = Annotated[str | None, typer.Option("--from", help="From the start of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
-ToOpt = Annotated[str | None, typer.Option("--to", help="To the end of this day (YYYY-MM-DD), in the ledger's time zone.", show_default=False)]
 CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only items of this category.", show_default=False)]
 
 
