@@ -94,6 +94,16 @@ def day_end(ledger: Ledger, text: str, what: str = "--as-of") -> dt.datetime:
     return moment(ledger, raw, what) + dt.timedelta(microseconds=1)
 
 
+def period(ledger: Ledger, start: str | None, end: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:
+    """--from and --to as [the start of the first day, the instant after the last); refused
+    when --from is not before --to."""
+    first = moment(ledger, date(start, "--from"), "--from") if start else None
+    until = day_end(ledger, end, "--to") if end else None
+    if first is not None and until is not None and first >= until:
+        raise Refused(f"--from {start} is after --to {end}; check the dates")
+    return first, until
+
+
 def location(ledger: Ledger, loc: str, what: str = "location") -> str:
     if loc not in ledger.settings.locations:
         listed = ", ".join(ledger.settings.locations)

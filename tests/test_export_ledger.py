@@ -54,14 +54,14 @@ def figures(shop: Shop, start: str | None, end: str) -> tuple[Decimal, Decimal]:
     """(stock value at the end of ``end``, COGS from ``start`` to ``end``) from the reports."""
     from invctl import inputs
     from invctl.cli.common import get_ledger
-    from invctl.cli.report_sales import _period
+    from invctl.inputs import period
     from invctl.reports.sales import margin_report
     from invctl.reports.valuation import valuation_report
 
     led = get_ledger(shop.root)
     places = led.settings.places
     value = valuation_report(led, as_of=inputs.day_end(led, end)).totals["value"]
-    first, until = _period(led, start, end)
+    first, until = period(led, start, end)
     cogs = margin_report(led, start=first, end=until).totals["cogs"]
     return round_money(value, places), round_money(cogs, places)
 

@@ -45,7 +45,6 @@ def csv(
     import sys
 
     from invctl import inputs
-    from invctl.cli.report_sales import _period
     from invctl.errors import Refused
 
     led = get_ledger(ledger)
@@ -60,7 +59,7 @@ def csv(
         return
     if as_of:
         raise Refused(f"--as-of is for `export csv stock`; {what} covers a period: use --to")
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     from invctl.exporters import csv_export
 
     export = csv_export.export_events if what == "events" else csv_export.export_sales
@@ -76,11 +75,11 @@ SkuOpt = Annotated[bool, typer.Option("--by-sku", help="An inventory sub-account
 def _ledger_export(fmt: str, start: str | None, end: str | None, by_sku: bool, ledger: "Path | None") -> None:
     import sys
 
-    from invctl.cli.report_sales import _period
+    from invctl import inputs
     from invctl.exporters import ledger_export
 
     led = get_ledger(ledger)
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     warnings = ledger_export.export_ledger(led, sys.stdout, "beancount" if fmt == "beancount" else "hledger",
                                            start=first, end=until, by_sku=by_sku)
     sys.stdout.flush()

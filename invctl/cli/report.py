@@ -45,10 +45,7 @@ def suppliers(
     led = get_ledger(ledger)
     if sort not in SORT_KEYS:
         raise Refused(f"--sort {sort!r} is not a column of this report; use one of: {', '.join(SORT_KEYS)}")
-    first = inputs.moment(led, inputs.date(start, "--from"), "--from") if start else None
-    until = inputs.day_end(led, end, "--to") if end else None
-    if first is not None and until is not None and first >= until:
-        raise Refused(f"--from {start} is after --to {end}; check the dates")
+    first, until = inputs.period(led, start, end)
     emit(scorecard_report(led, start=first, end=until, by=by, sort=sort, reverse=reverse), fmt, led.settings.places)
 
 

@@ -1,30 +1,13 @@
 """invctl report sales, report margin and report customers."""
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from invctl.cli.common import AsOfOpt, FormatOpt, FromOpt, LedgerOpt, ToOpt, get_ledger
 
-if TYPE_CHECKING:
-    import datetime as dt
-
-    from invctl.settings import Ledger
-
 TABLE_ROWS = 100  # a table of every customer of a real shop takes minutes to draw and is no use on a screen
 LimitOpt = Annotated[int | None, typer.Option("--limit", help="Only the first N rows (the totals still cover them all).", min=1, show_default=False)]
-
-
-def _period(led: "Ledger", start: str | None, end: str | None) -> "tuple[dt.datetime | None, dt.datetime | None]":
-    """--from and --to as [first instant, instant to replay up to); refused when --from is after --to."""
-    from invctl import inputs
-    from invctl.errors import Refused
-
-    first = inputs.moment(led, inputs.date(start, "--from"), "--from") if start else None
-    until = inputs.day_end(led, end, "--to") if end else None
-    if first is not None and until is not None and first >= until:
-        raise Refused(f"--from {start} is after --to {end}; check the dates")
-    return first, until
 
 
 def _by(by: str, allowed: tuple[str, ...]) -> str:
@@ -54,12 +37,13 @@ def sales(
 
     Example: invctl report sales --by channel --from 2026-01-01 --to 2026-06-30 --format json
     """
+    from invctl import inputs
     from invctl.render import emit
     from invctl.reports.sales import GROUPS, sales_report
 
     _by(by, GROUPS)
     led = get_ledger(ledger)
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     table = fmt == "table"
     report = sales_report(led, by=by, start=first, end=until, for_table=table, limit=limit,
                           table_rows=TABLE_ROWS if table and by == "customer" else None)
@@ -82,12 +66,13 @@ def margin(
 
     Example: invctl report margin --by category --from 2026-01-01 --to 2026-12-31
     """
+    from invctl import inputs
     from invctl.render import emit
     from invctl.reports.sales import MARGIN_GROUPS, margin_report
 
     _by(by, MARGIN_GROUPS)
     led = get_ledger(ledger)
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     emit(margin_report(led, by=by, start=first, end=until, for_table=fmt == "table", limit=limit), fmt, led.settings.places)
 
 
@@ -126,7 +111,7 @@ def customers(
         raise Refused("--segment and --summary do not go together: the summary has every segment")
     tz = led.settings.tz
     judged = inputs.day_end(led, as_of, "--as-of") if as_of else None
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     if until is None:
         if judged is None:
             now = dt.datetime.now(tz)

@@ -22,18 +22,6 @@ if TYPE_CHECKING:
 CategoryOpt = Annotated[str | None, typer.Option("--category", help="Only items of this category.", show_default=False)]
 
 
-def _period(led: "Ledger", start: str | None, end: str | None) -> "tuple[dt.datetime | None, dt.datetime | None]":
-    """--from and --to as instants: the start of the first day, the end of the last."""
-    from invctl import inputs
-    from invctl.errors import Refused
-
-    first = inputs.moment(led, inputs.date(start, "--from"), "--from") if start else None
-    until = inputs.day_end(led, end, "--to") if end else None
-    if first is not None and until is not None and first >= until:
-        raise Refused(f"--from {start} is after --to {end}; check the dates")
-    return first, until
-
-
 def _as_of(led: "Ledger", as_of: str | None) -> "dt.datetime | None":
     from invctl import inputs
 
@@ -87,12 +75,13 @@ def abc(
 
     Example: invctl report abc --by margin --from 2026-01-01 --to 2026-10-31 --save
     """
+    from invctl import inputs
     from invctl.render import emit, message
     from invctl.reports.abc import abc_report, abc_summary, save_classes, thresholds
 
     led = get_ledger(ledger)
     fa, fb = thresholds(a, b)
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     report = abc_report(led, start=first, end=until, by=by, a=fa, b=fb)
     if save:
         path = save_classes(led, report, by=by, a=fa, b=fb, start=first, end=until)
@@ -117,11 +106,12 @@ def turnover(
 
     Example: invctl report turnover --by category --from 2026-01-01 --to 2026-06-30
     """
+    from invctl import inputs
     from invctl.render import emit
     from invctl.reports.turnover import turnover_report
 
     led = get_ledger(ledger)
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     emit(turnover_report(led, start=first, end=until, by=by), fmt, led.settings.places)
 
 
@@ -165,11 +155,12 @@ def shrinkage(
 
     Example: invctl report shrinkage --by month --from 2026-01-01 --to 2026-10-31 --format json
     """
+    from invctl import inputs
     from invctl.render import emit
     from invctl.reports.shrinkage import shrinkage_report
 
     led = get_ledger(ledger)
-    first, until = _period(led, start, end)
+    first, until = inputs.period(led, start, end)
     emit(shrinkage_report(led, start=first, end=until, by=by), fmt, led.settings.places)
 
 
