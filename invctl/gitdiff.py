@@ -188,10 +188,35 @@ class Diff:
     voided: list[str]
 
 
+def _merge_base(ledger: Ledger, a: str, b: str) -> str:
+    p = _git(ledger.root, "merge-base", "--end-of-options", _resolve(ledger, a), _resolve(ledger, b))
+    if p.returncode != 0:
+        raise Refused(f"{a} and {b} have no common ancestor; compare them with `invctl diff {a} {b}`")
+    return p.stdout.decode().strip()
+
+
+def ranges(ledger: Ledger, rev1: str, rev2: str | None) -> tuple[str, str | None, str | None]:
+    """Read git's range forms: ``A..B`` is ``A B``; ``A...B`` compares B with the merge base
+    of A and B, so what A did since they parted is not shown as removed. An empty side is HEAD.
+
+    Returns (rev1, rev2, merge-base sha or None).
+    """
+    if rev2 is not None:
+        return rev1, rev2, None
+    for sep in ("...", ".."):
+        if sep in rev1:
+            a, b = (x or "HEAD" for x in rev1.split(sep, 1))
+            if sep == "..":
+                return a, b, None
+            return f"merge base of {a} and {b}", b, _merge_base(ledger, a, b)
+    return rev1, rev2, None
+
+
 def diff(ledger: Ledger, rev1: str, rev2: str | None = None) -> Diff:
     """Replay the ledger at ``rev1`` and at ``rev2`` (None: the working tree) and compare."""
     prefix = _prefix(ledger)
-    shas = [_resolve(ledger, rev1), _resolve(ledger, rev2) if rev2 is not None else None]
+    rev1, rev2, base = ranges(ledger, rev1, rev2)
+    shas = [base or _resolve(ledger, rev1), _resolve(ledger, rev2) if rev2 is not None else None]
     tmp = Path(tempfile.mkdtemp(prefix="invctl-diff-"))
     try:
         sides = []

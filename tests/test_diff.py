@@ -140,6 +140,36 @@ def test_merge_of_two_branches(tmp_path: Path) -> None:
     assert [(x["sku"], x["loc"], x["on_hand_change"]) for x in rows(shop, "store2", "HEAD")] == [("TEE-M", "main", -7)]
 
 
+def test_three_dots_compare_with_the_merge_base(tmp_path: Path) -> None:
+    """main...store2 is what merging store2 would bring (main's own new sale is not shown as
+    removed, as it is with `main store2`); main..store2 is `main store2`."""
+    shop, repo = make_repo(tmp_path)
+    store2_branch(shop, repo)
+    git(repo, "checkout", "-q", "main")
+    shop.ok("sell", "TEE-M", "7", "--price", "19.90", "--at", "2026-11-03T15:00")
+    commit(repo, "main sales")
+    r = shop.run("diff", "main", "store2", "--events", "--format", "json")
+    assert "removed" in [e["change"] for e in json.loads(r.out)]
+    r = shop.run("diff", "main...store2", "--events", "--format", "json")
+    assert r.code == 0 and r.err.startswith("5 events added, 1 voided from merge base of main and store2 (")
+    assert {e["change"] for e in json.loads(r.out)} == {"added", "voided"}
+    assert [(x["sku"], x["loc"], x["on_hand_change"]) for x in rows(shop, "main...store2")] == [
+        ("MILK", "store2", 9), ("TEE-M", "main", -2)]
+    assert rows(shop, "main..store2") == rows(shop, "main", "store2")
+    git(repo, "checkout", "-q", "store2")
+    assert rows(shop, "main...") == rows(shop, "main...store2")  # an empty side is HEAD
+    assert [(x["sku"], x["on_hand_change"]) for x in rows(shop, "...main")] == [("TEE-M", -7)]
+
+
+def test_three_dots_without_a_common_ancestor(tmp_path: Path) -> None:
+    shop, repo = make_repo(tmp_path)
+    git(repo, "checkout", "-q", "--orphan", "other")
+    commit(repo, "unrelated")
+    r = shop.run("diff", "main...other")
+    assert r.code == 1 and r.err.strip() == "error: main and other have no common ancestor; compare them with `invctl diff main other`"
+    assert shop.run("diff", "main...nope").err.strip() == "error: unknown git revision 'nope'; give a commit, branch or tag (see `git log`)"
+
+
 def test_a_revision_without_the_ledger_is_empty(tmp_path: Path) -> None:
     shop, repo = make_repo(tmp_path, sub="ledger")
     (repo / "README").write_text("x\n")

@@ -8,7 +8,7 @@ from invctl.cli.common import FormatOpt, LedgerOpt, get_ledger
 
 
 def diff(
-    rev1: Annotated[str, typer.Argument(metavar="REV1", help="The git revision to compare from (a commit, branch or tag).", show_default=False)],
+    rev1: Annotated[str, typer.Argument(metavar="REV1", help="The git revision to compare from (a commit, branch or tag); A...B compares B with where A and B parted (what merging B brings), A..B is A B.", show_default=False)],
     rev2: Annotated[str | None, typer.Argument(metavar="REV2", help="The revision to compare to (default: the working tree).", show_default=False)] = None,
     events: Annotated[bool, typer.Option("--events", help="List the events added, voided and removed instead of the stock change.")] = False,
     fmt: FormatOpt = "table",
@@ -18,9 +18,10 @@ def diff(
     SKU and location, and how many events were added and voided.
 
     Review a pull request, or a merge from another shop, as a stock diff before accepting
-    it. The counts go to stderr; rows list only what changed. Needs git.
+    it: `invctl diff main...store2` shows what store2 did since the two parted, which is what
+    a merge brings in. The counts go to stderr; rows list only what changed. Needs git.
 
-    Example: invctl diff main store2 --format json
+    Example: invctl diff main...origin/store2 --format json
     """
     from invctl import gitdiff
     from invctl.render import emit, message

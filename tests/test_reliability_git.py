@@ -1,0 +1,476 @@
+"""The ledger under real git: clones that append to the same month file and merge, with
+and without the `merge=union` rule `invctl init` writes; a torn line merged in; and
+`invctl check` as a pre-commit hook (examples/git/pre-commit) and the examples/git recipe.
+
+Everything runs the installed `invctl` binary and the real `git`, with git's global and
+system configuration switched off and an identity given by environment variables, so the
+tests behave the same on a fresh machine with no git identity.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+import shutil
+import stat
+import subprocess
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import model
+import pytest
+from conftest import BIN
+
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+ROOT = Path(__file__).resolve().parent.parent
+HOOK = ROOT / "examples" / "git" / "pre-commit"
+TWO_SHOPS = ROOT / "examples" / "git" / "two-shops.sh"
+MONTH = "journal/2026/2026-11.jsonl"
+CATALOG_COST = {"TEE-M": "6.50", "MILK": "1.10"}
+# A clean environment for git: no user or system config (a hooksPath, gpgsign or another
+# default branch there would change what these tests see), and an identity to commit with.
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_CONFIG_GLOBAL": os.devnull,
+    "GIT_AUTHOR_NAME": "Tester", "GIT_AUTHOR_EMAIL": "tester@example.com",
+    "GIT_COMMITTER_NAME": "Tester", "GIT_COMMITTER_EMAIL": "tester@example.com",
+    "GIT_TERMINAL_PROMPT": "0",
+    # The hook finds `invctl` on PATH, as it would for a user who installed it.
+    "PATH": f"{BIN.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+}
+
+
+def env(**extra: str) -> dict[str, str]:
+    return {**os.environ, **GIT_ENV, **extra}
+
+
+def git_run(cwd: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, env=env(**extra), timeout=60)
+
+
+def git(cwd: Path, *args: str, **extra: str) -> str:
+    p = git_run(cwd, *args, **extra)
+    assert p.returncode == 0, f"git {' '.join(args)} in {cwd}: {p.stdout}{p.stderr}"
+    return p.stdout.strip()
+
+
+def inv_run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(BIN), *args], cwd=cwd, capture_output=True, text=True, env=env(), timeout=120)
+
+
+def inv(cwd: Path, *args: str) -> str:
+    p = inv_run(cwd, *args)
+    assert p.returncode == 0, f"invctl {' '.join(args)} in {cwd} failed ({p.returncode}): {p.stderr}"
+    return p.stdout.strip()
+
+
+def events_of(clone: Path, *, skip_bad: bool = False) -> dict[str, dict[str, Any]]:
+    """The complete events of a clone's journal, by id (a torn last line is not one; with
+    ``skip_bad``, neither is a line that is not JSON)."""
+    out: dict[str, dict[str, Any]] = {}
+    for path in sorted((clone / "journal").rglob("*.jsonl")):
+        for raw in path.read_bytes().splitlines(keepends=True):
+            if not raw.endswith(b"\n"):
+                continue
+            try:
+                ev = json.loads(raw)
+            except ValueError:
+                if skip_bad:
+                    continue
+                raise
+            out[ev["id"]] = ev
+    return out
+
+
+def stock(clone: Path) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    rows = json.loads(inv(clone, "stock", "--format", "json"))
+    return {(r["sku"], r["loc"]): (r["on_hand"], Decimal(r["value"])) for r in rows if r["on_hand"] or Decimal(r["value"])}
+
+
+def expected_stock(events: dict[str, dict[str, Any]]) -> dict[tuple[str, str], tuple[int, Decimal]]:
+    """What the union of all events must give, from the naive model (tests/model.py), which
+    shares no code with invctl; on hand is also checked against a plain sum."""
+    m = model.run(events.values(), average=False, catalog_cost=CATALOG_COST)
+    out = {}
+    for key, pos in m.positions.items():
+        value = m.value(*key)
+        assert 100 % value.denominator == 0, "costs have 2 decimals, so do values"
+        if pos.qty or value:
+            out[key] = (pos.qty, Decimal(value.numerator) / Decimal(value.denominator))
+    plain: dict[tuple[str, str], int] = {}
+    for ev in events.values():
+        sign = {"received": 1, "sold": -1}[ev["type"]]
+        plain[(ev["sku"], ev["loc"])] = plain.get((ev["sku"], ev["loc"]), 0) + sign * ev["qty"]
+    assert {k: q for k, (q, _) in out.items()} == {k: q for k, q in plain.items() if q}
+    return out
+
+
+def make_origin(tmp_path: Path, *, union: bool = True) -> Path:
+    """A bare repository holding a ledger made with `invctl init` (which also ran `git init`)
+    and its opening stock; ``union=False`` commits it without the merge=union line."""
+    seed = tmp_path / "seed"
+    inv(tmp_path, "init", str(seed), "--currency", "EUR", "--timezone", "Europe/Berlin",
+        "--location", "main", "--location", "store2")
+    assert (seed / ".git").is_dir(), "invctl init runs git init"
+    attributes = (seed / ".gitattributes").read_text(encoding="utf-8")
+    assert re.search(r"(?m)^journal/\*\* merge=union$", attributes), attributes
+    if not union:
+        (seed / ".gitattributes").write_text(attributes.replace("journal/** merge=union\n", ""), encoding="utf-8")
+    for sku, cost in CATALOG_COST.items():
+        inv(seed, "item", "add", sku, "--name", sku, "--price", "9.90", "--cost", cost)
+    for loc in ("main", "store2"):
+        for sku in CATALOG_COST:
+            inv(seed, "receive", sku, "1000", "--cost", "5.00", "--loc", loc, "--at", "2026-11-01T00:00")
+    git(seed, "add", "-A")
+    git(seed, "commit", "-q", "-m", "Opening stock")
+    git(seed, "branch", "-M", "main")
+    assert git(seed, "check-attr", "merge", "--", MONTH).endswith("merge: " + ("union" if union else "unspecified"))
+    origin = tmp_path / "origin.git"
+    git(tmp_path, "clone", "-q", "--bare", str(seed), str(origin))
+    return origin
+
+
+def clone(origin: Path, dest: Path) -> Path:
+    git(origin.parent, "clone", "-q", str(origin), str(dest))
+    return dest
+
+
+def record(rng: random.Random, side: Path, loc: str, day: int) -> list[str]:
+    """A receipt and a sale with random amounts at random times of ``day``; their ids."""
+    sku = rng.choice(sorted(CATALOG_COST))
+    at = f"2026-11-{day:02d}T{rng.randrange(8, 20):02d}:{rng.randrange(60):02d}"
+    ids = [inv(side, "receive", sku, str(rng.randrange(1, 31)), "--cost", f"{rng.randrange(100, 1000) / 100:.2f}",
+               "--loc", loc, "--at", at)]
+    sku = rng.choice(sorted(CATALOG_COST))
+    at = f"2026-11-{rng.randrange(2, 29):02d}T{rng.randrange(8, 20):02d}:{rng.randrange(60):02d}"
+    ids.append(inv(side, "sell", sku, str(rng.randrange(1, 6)), "--price", "9.90", "--loc", loc, "--at", at))
+    return ids
+
+
+def commit_all(side: Path, message: str) -> None:
+    git(side, "add", "-A")
+    git(side, "commit", "-q", "-m", message)
+
+
+def parents(side: Path) -> int:
+    return len(git(side, "rev-list", "--parents", "-n", "1", "HEAD").split()) - 1
+
+
+# --- merges of parallel appends -----------------------------------------------------------
+
+
+def test_ten_merge_rounds_with_the_union_rule(tmp_path: Path) -> None:
+    """Two clones append to the same month file in parallel, round after round (the sides
+    take turns at pushing first): every pull merges without a conflict, the merge holds
+    every event of both sides exactly once, `check --strict` is clean, and the stock the
+    merged clone shows is what the naive model makes of the union of both sides' events."""
+    rng = random.Random(20261126)
+    origin = make_origin(tmp_path)
+    sides = {"main": clone(origin, tmp_path / "a"), "store2": clone(origin, tmp_path / "b")}
+    recorded = set(events_of(sides["main"]))
+    merges = 0
+    for rnd in range(10):
+        first, second = ("main", "store2") if rnd % 2 == 0 else ("store2", "main")
+        pushed, merging = sides[first], sides[second]
+        for loc in (first, second):
+            recorded.update(record(rng, sides[loc], loc, day=2 + rnd))
+        both = {**events_of(pushed), **events_of(merging)}
+        commit_all(pushed, f"round {rnd}: {first}")
+        git(pushed, "push", "-q")
+        commit_all(merging, f"round {rnd}: {second}")
+        pull = git_run(merging, "pull", "--no-rebase", "--no-edit")
+        merges += 1
+        assert pull.returncode == 0, f"round {rnd}: {pull.stdout}{pull.stderr}"
+        assert parents(merging) == 2, "a real merge, not a fast-forward"
+        assert "<<<<<<<" not in (merging / MONTH).read_text(encoding="utf-8")
+        journals = sorted(str(p.relative_to(merging)) for p in (merging / "journal").rglob("*.jsonl"))
+        assert journals == [MONTH], "all events landed in one month file"
+        lines = (merging / MONTH).read_bytes().splitlines()
+        ids = [json.loads(raw)["id"] for raw in lines]
+        assert len(ids) == len(set(ids)), "no event twice"
+        assert set(ids) == set(both) == recorded
+        check = inv_run(merging, "check", "--strict")
+        assert (check.returncode, check.stdout, check.stderr.strip()) == (0, "", "ledger OK")
+        assert stock(merging) == expected_stock(both)
+        git(merging, "push", "-q")
+        git(pushed, "pull", "-q", "--no-rebase", "--no-edit")  # a fast-forward
+        assert (pushed / MONTH).read_bytes() == (merging / MONTH).read_bytes()
+    assert merges == 10
+    assert len(recorded) == 4 + 10 * 4
+
+
+def test_without_the_union_rule_the_same_appends_conflict(tmp_path: Path) -> None:
+    """The control: the same parallel appends, with the merge=union line taken out of
+    .gitattributes, make git stop with a conflict (exit code not 0, conflict markers in the
+    month file). The rule is what makes these merges clean. `invctl check` on the
+    conflicted file reports the markers as bad lines (exit 1), so they cannot be committed
+    unnoticed by a hook or a check."""
+    rng = random.Random(7)
+    origin = make_origin(tmp_path, union=False)
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    record(rng, a, "main", day=3)
+    record(rng, b, "store2", day=3)
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    assert pull.returncode != 0
+    assert f"CONFLICT (content): Merge conflict in {MONTH}" in pull.stdout + pull.stderr
+    text = (b / MONTH).read_text(encoding="utf-8")
+    assert "<<<<<<< " in text and "\n=======\n" in text and "\n>>>>>>> " in text
+    marker_lines = [n for n, line in enumerate(text.splitlines(), 1) if line.startswith(("<<<<<<<", "=======", ">>>>>>>"))]
+    check = inv_run(b, "check")
+    assert check.returncode == 1
+    for n in marker_lines:
+        assert f"{MONTH}:{n}: not valid JSON" in check.stdout, check.stdout
+
+
+@pytest.mark.parametrize("torn_side", ["pushing", "merging"])
+def test_a_committed_torn_line_is_reported_after_the_merge(tmp_path: Path, torn_side: str) -> None:
+    """One clone commits a month file whose last event was cut in half (a crash in the
+    middle of a write, then `git add -A`); the other clone appended in parallel.
+
+    What git's union merge does with the half line depends on where it ends up. When the
+    torn side is the one that pushed ("theirs" in the merge), its lines come last and the
+    file still ends in the half line without a newline: `check` reports a *torn last line*.
+    When the torn side is the one merging ("ours"), the other side's lines follow and git
+    ends the half line with a newline, so it is no longer torn but a complete line that is
+    not JSON: `check` reports *not valid JSON* at that line (and `check --repair` cannot set
+    it aside: it must be removed by hand). Either way `check` exits 1 naming file:line, the
+    half line is not glued to a neighbour's event (every other event still decodes), and
+    `stock` shows exactly the complete events of both sides, with a warning that a line was
+    left out, never a figure made from the fragment."""
+    rng = random.Random(11)
+    origin = make_origin(tmp_path)
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    torn, other = (a, b) if torn_side == "pushing" else (b, a)
+    record(rng, torn, "main", day=4)
+    cut_id = inv(torn, "sell", "TEE-M", "3", "--price", "9.90", "--loc", "main", "--at", "2026-11-04T21:00")
+    data = (torn / MONTH).read_bytes()
+    last = data[:-1].rfind(b"\n") + 1
+    fragment = data[last:last + (len(data) - last) // 2]
+    (torn / MONTH).write_bytes(data[:last] + fragment)
+    record(rng, other, "store2", day=4)
+    both = {**events_of(a), **events_of(b)}
+    assert cut_id not in both
+    pushing, merging = (a, b)
+    commit_all(pushing, "a")
+    git(pushing, "push", "-q")
+    commit_all(merging, "b")
+    pull = git_run(merging, "pull", "--no-rebase", "--no-edit")
+    assert pull.returncode == 0, pull.stdout + pull.stderr
+
+    merged = (merging / MONTH).read_bytes()
+    lines = merged.splitlines(keepends=True)
+    where = [n for n, raw in enumerate(lines, 1) if raw.rstrip(b"\n") == fragment]
+    assert len(where) == 1, f"the half line, on a line of its own: {merged!r}"
+    n = where[0]
+    check = inv_run(merging, "check")
+    assert check.returncode == 1
+    if torn_side == "pushing":
+        assert n == len(lines) and not merged.endswith(b"\n")
+        assert check.stdout.strip().startswith(f"{MONTH}:{n}: torn last line ({len(fragment)} bytes"), check.stdout
+    else:
+        assert n < len(lines) and merged.endswith(b"\n")
+        assert check.stdout.strip().startswith(f"{MONTH}:{n}: not valid JSON"), check.stdout
+    assert events_of(merging, skip_bad=True) == both, "every complete event of both sides is intact"
+    assert len(lines) == len(both) + 1, "and nothing else is in the file"
+    assert "1 error(s)" in check.stderr
+    shown = inv_run(merging, "stock", "--format", "json")
+    assert shown.returncode == 0
+    assert f"{MONTH}:{n}:" in shown.stderr and "left out of these figures" in shown.stderr
+    rows = json.loads(shown.stdout)
+    assert {(r["sku"], r["loc"]): (r["on_hand"], Decimal(r["value"])) for r in rows
+            if r["on_hand"] or Decimal(r["value"])} == expected_stock(both)
+
+
+# --- invctl check as a pre-commit hook ----------------------------------------------------
+
+
+def ledger_repo(tmp_path: Path, sub: str = "") -> tuple[Path, Path]:
+    """A git repository with a ledger (at its top, or in ``sub``), one committed receipt,
+    and examples/git/pre-commit installed; returns (repository, ledger)."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q")
+    ledger = repo / sub if sub else repo
+    inv(tmp_path, "init", str(ledger), "--currency", "EUR", "--timezone", "Europe/Berlin")
+    inv(ledger, "item", "add", "TEE-M", "--name", "T-shirt M", "--price", "19.90", "--cost", "6.50")
+    inv(ledger, "receive", "TEE-M", "10", "--cost", "6.20", "--at", "2026-11-02T09:00")
+    install_hook(repo)
+    commit_all(repo, "Opening stock")
+    return repo, ledger
+
+
+def install_hook(repo: Path, name: str = "pre-commit") -> None:
+    target = repo / ".git" / "hooks" / name
+    shutil.copyfile(HOOK, target)
+    target.chmod(target.stat().st_mode | stat.S_IXUSR)
+
+
+def commit(repo: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    return git_run(repo, "commit", "-q", "-m", "change", *args, **extra)
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD")
+
+
+def test_hook_is_executable_and_valid_sh() -> None:
+    """The hook in examples/ can be copied and run as it is: executable, and `sh -n` parses it."""
+    assert HOOK.stat().st_mode & stat.S_IXUSR and TWO_SHOPS.stat().st_mode & stat.S_IXUSR
+    assert HOOK.read_text(encoding="utf-8").startswith("#!/bin/sh\n")
+    for script in (HOOK, TWO_SHOPS):
+        assert subprocess.run(["sh", "-n", str(script)]).returncode == 0
+
+
+def test_hook_lets_a_clean_ledger_through(tmp_path: Path) -> None:
+    """A commit of new events made by invctl goes through; the hook says nothing."""
+    repo, ledger = ledger_repo(tmp_path)
+    inv(ledger, "sell", "TEE-M", "2", "--price", "19.90", "--at", "2026-11-03T10:00")
+    git(repo, "add", "-A")
+    before = head(repo)
+    done = commit(repo)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert head(repo) != before
+
+
+def test_hook_refuses_bad_lines_and_lists_them_all(tmp_path: Path) -> None:
+    """Two different bad lines staged (a line that is not JSON, and a copy of an event,
+    i.e. a duplicate id): git refuses the commit, HEAD does not move, and the hook's output
+    names both, each with file:line."""
+    repo, ledger = ledger_repo(tmp_path)
+    path = ledger / MONTH
+    first = path.read_bytes()
+    with path.open("ab") as fh:
+        fh.write(b'{"id": "not json\n')
+        fh.write(first)
+    git(repo, "add", "-A")
+    before = head(repo)
+    refused = commit(repo)
+    assert refused.returncode != 0
+    assert head(repo) == before
+    out = refused.stdout + refused.stderr
+    assert f"{MONTH}:2: not valid JSON" in out, out
+    assert f"{MONTH}:3: duplicate id" in out, out
+    assert "2 error(s)" in out and "pre-commit: commit refused" in out
+    assert "Traceback" not in out
+
+
+def test_hook_refuses_a_torn_line(tmp_path: Path) -> None:
+    """A staged month file ending in half an event (no newline) is refused, naming the line."""
+    repo, ledger = ledger_repo(tmp_path)
+    inv(ledger, "sell", "TEE-M", "1", "--price", "19.90", "--at", "2026-11-03T10:00")
+    path = ledger / MONTH
+    path.write_bytes(path.read_bytes()[:-40])
+    git(repo, "add", "-A")
+    refused = commit(repo)
+    assert refused.returncode != 0
+    assert f"{MONTH}:2: torn last line" in refused.stderr
+
+
+def test_hook_checks_the_index_not_the_working_tree(tmp_path: Path) -> None:
+    """Staged good, working tree bad: the commit goes through and holds the good version.
+    Staged bad, working tree fixed (not staged): refused, because the commit would hold
+    the bad line. `git commit -a` and `git commit FILE` (git gives the hook another index)
+    are checked as they will be committed, too."""
+    repo, ledger = ledger_repo(tmp_path)
+    path = ledger / MONTH
+    inv(ledger, "sell", "TEE-M", "1", "--price", "19.90", "--at", "2026-11-03T10:00")
+    git(repo, "add", "-A")
+    good = path.read_bytes()
+    path.write_bytes(good + b"garbage\n")
+    done = commit(repo)
+    assert done.returncode == 0, done.stderr
+    assert git(repo, "show", f"HEAD:{MONTH}").encode() + b"\n" == good
+
+    git(repo, "add", "-A")  # now the bad line is staged ...
+    path.write_bytes(good)  # ... and fixed only in the working tree
+    refused = commit(repo)
+    assert refused.returncode != 0 and f"{MONTH}:3: not valid JSON" in refused.stderr
+
+    git(repo, "reset", "-q")  # the index as HEAD: the good version
+    path.write_bytes(good + b"{}\n")
+    refused = commit(repo, "-a")
+    assert refused.returncode != 0 and f"{MONTH}:3:" in refused.stderr
+    refused = commit(repo, "--", MONTH)  # `git commit FILE`: another temporary index
+    assert refused.returncode != 0 and f"{MONTH}:3:" in refused.stderr
+    assert git(repo, "show", f"HEAD:{MONTH}").encode() + b"\n" == good
+
+
+def test_hook_finds_a_ledger_in_a_subfolder(tmp_path: Path) -> None:
+    """A ledger in a subfolder of the repository is found without configuration and
+    checked as staged; the output says which ledger the paths belong to."""
+    repo, ledger = ledger_repo(tmp_path, "shops/berlin")
+    (repo / "README").write_text("not part of the ledger\n", encoding="utf-8")
+    git(repo, "add", "-A")
+    assert commit(repo).returncode == 0
+    with (ledger / MONTH).open("ab") as fh:
+        fh.write(b"oops\n")
+    git(repo, "add", "-A")
+    refused = commit(repo)
+    assert refused.returncode != 0
+    assert "errors in the staged ledger shops/berlin/" in refused.stderr
+    assert f"{MONTH}:2: not valid JSON" in refused.stderr
+
+
+def test_hook_without_invctl_refuses_with_a_clear_line(tmp_path: Path) -> None:
+    """When the hook cannot find invctl it refuses (it cannot vouch for the ledger) and
+    says how to fix it, instead of letting the commit through unchecked."""
+    repo, ledger = ledger_repo(tmp_path)
+    inv(ledger, "sell", "TEE-M", "1", "--price", "19.90", "--at", "2026-11-03T10:00")
+    git(repo, "add", "-A")
+    refused = commit(repo, INVCTL=str(tmp_path / "no-such-invctl"))
+    assert refused.returncode != 0
+    assert "not found; set INVCTL to the full path of invctl" in refused.stderr
+
+
+def test_hook_as_pre_merge_commit_stops_a_bad_merge(tmp_path: Path) -> None:
+    """Installed as pre-merge-commit, the same script stops a union merge that brings in a
+    bad line before the merge is committed: git exits non-zero, HEAD stays, and the merge
+    waits (MERGE_HEAD) to be fixed or aborted."""
+    repo, ledger = ledger_repo(tmp_path)
+    install_hook(repo, "pre-merge-commit")
+    git(repo, "branch", "-M", "main")
+    git(repo, "checkout", "-q", "-b", "other")
+    with (ledger / MONTH).open("ab") as fh:
+        fh.write(b"not an event\n")
+    git(repo, "add", "-A")
+    assert commit(repo, "--no-verify").returncode == 0
+    git(repo, "checkout", "-q", "main")
+    inv(ledger, "sell", "TEE-M", "1", "--price", "19.90", "--at", "2026-11-03T10:00")
+    commit_all(repo, "a sale")
+    before = head(repo)
+    merge = git_run(repo, "merge", "--no-edit", "other")
+    assert merge.returncode != 0
+    assert "pre-merge-commit: invctl check found errors" in merge.stderr
+    assert f"{MONTH}:" in merge.stderr and "not valid JSON" in merge.stderr
+    assert head(repo) == before and (repo / ".git" / "MERGE_HEAD").exists()
+
+
+# --- the recipe ---------------------------------------------------------------------------
+
+
+def test_two_shops_script_runs_to_the_end(tmp_path: Path) -> None:
+    """examples/git/two-shops.sh runs to the end (exit 0) with the installed invctl on
+    PATH, on a machine without any git identity, and leaves two clones that agree: one
+    merge commit, the six events of both sides in one month file, a clean check."""
+    home = tmp_path / "home"
+    home.mkdir()
+    run_env = {k: v for k, v in env(HOME=str(home)).items() if not k.startswith(("GIT_AUTHOR", "GIT_COMMITTER"))}
+    p = subprocess.run(["sh", str(TWO_SHOPS), str(tmp_path / "demo")], capture_output=True, text=True,
+                       env=run_env, timeout=120)
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert "Merge made by" in p.stdout
+    assert "pre-commit: commit refused" in p.stderr, "the last step shows the hook at work"
+    warehouse, store2 = tmp_path / "demo" / "warehouse", tmp_path / "demo" / "store2"
+    assert (warehouse / MONTH).read_bytes() == (store2 / MONTH).read_bytes()
+    assert len((store2 / MONTH).read_bytes().splitlines()) == 6
+    assert parents(store2) == 2
+    assert inv_run(store2, "check", "--strict").returncode == 0
+    assert stock(warehouse) == stock(store2) == {
+        ("TEE-M", "main"): (27, Decimal("171.40")), ("MILK", "store2"): (9, Decimal("9.45"))}
