@@ -37,6 +37,7 @@ import msgspec
 from invctl import __version__
 from invctl.costing import Layer, Position
 from invctl.errors import Problem
+from invctl.files import FILE_MODE, link_on_way, make_dirs
 from invctl.numbers import parse_qty
 from invctl.settings import SETTINGS_FILE, Ledger, source_digest
 
@@ -172,10 +173,14 @@ def save(ledger: Ledger, state: object, files: list[Path], sizes: dict[int, tupl
     ``settings``: `settings_digest` as it was before the replay started."""
     target = path(ledger)
     tmp = target.with_name(f".{_NAME}.{os.getpid()}")
+    if link_on_way(ledger.root, target) is not None:
+        return  # never written through a link (open_ledger refuses such a ledger anyway)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True, mode=0o750)
+        make_dirs(target.parent)
         tmp.unlink(missing_ok=True)  # created afresh: its mtime is when the snapshot is taken
-        with open(tmp, "wb") as fh:
+        # 0640 less the umask, like every file invctl makes; O_EXCL: never through a link.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, FILE_MODE)
+        with open(fd, "wb") as fh:
             taken = os.fstat(fh.fileno()).st_mtime_ns  # the file system's clock, not ours
             fh.write(msgspec.json.encode(_snapshot(ledger, state, files, sizes, last, settings, taken)))
         os.replace(tmp, target)

@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 from invctl.errors import Refused
+from invctl.files import create_file, make_dirs
 from invctl.schema import Invalid, validate
 from invctl.settings import SETTINGS_FILE, Settings
 
@@ -72,12 +73,15 @@ def init_ledger(folder: Path, *, currency: str = "EUR", costing: str = "fifo", t
         raise Refused(f"{folder / SETTINGS_FILE} exists already: {folder} is a ledger")
     if folder.exists() and not folder.is_dir():
         raise Refused(f"{folder} is a file; give a folder for the new ledger")
+    if folder.is_symlink() and not folder.exists():
+        raise Refused(f"{folder} is a symbolic link to {os.readlink(folder)}, which is not there; "
+                      "give a folder for the new ledger")
     try:
         settings = validate(Settings, {"currency": currency, "costing": costing, "timezone": timezone or system_timezone(),
                                        "locations": locations or ["main"]})
     except Invalid as exc:
         raise Refused(str(exc)) from None
-    folder.mkdir(parents=True, exist_ok=True)
+    make_dirs(folder)  # 0750 and 0640 below, less the umask: stock and costs are business data
     files = {
         SETTINGS_FILE: settings_text(settings),
         "items.toml": ITEMS_HEADER,
@@ -89,13 +93,13 @@ def init_ledger(folder: Path, *, currency: str = "EUR", costing: str = "fifo", t
     written = []
     for name, text in files.items():
         path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         if name.startswith(".git") and path.exists():
             existing = path.read_text(encoding="utf-8")
             if text.strip().splitlines()[-1] in existing:
                 continue
             text = existing.rstrip("\n") + "\n" + text
-        path.write_text(text, encoding="utf-8")
+        create_file(path, text.encode("utf-8"))
         written.append(name)
     if git and shutil.which("git") and not _inside_git(folder):
         subprocess.run(["git", "init", "-q", str(folder)], check=False)

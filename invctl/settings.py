@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import msgspec
 
 from invctl.errors import Refused
+from invctl.files import refuse_link, refuse_links
 from invctl.numbers import currency_places
 from invctl.schema import Check, Invalid, Table, validate
 
@@ -143,8 +144,15 @@ class Ledger:
             return str(path)
 
     def month_file(self, ts: dt.datetime) -> Path:
-        """The journal file of an event: its ts month as written (never from user text)."""
-        return self.journal_dir / f"{ts.year:04d}" / f"{ts.year:04d}-{ts.month:02d}.jsonl"
+        """The journal file of an event: its ts month as written (never from user text).
+
+        Refused when that file, or a folder on the way to it, is a symbolic link: this is
+        the file a writer appends to, and a cloned ledger could link it to any file."""
+        if not isinstance(ts, dt.datetime):
+            raise TypeError(f"an event time must be a datetime, not {type(ts).__name__}")
+        path = self.journal_dir / f"{ts.year:04d}" / f"{ts.year:04d}-{ts.month:02d}.jsonl"
+        refuse_link(self.root, path)
+        return path
 
     @cached_property
     def catalog(self) -> Any:
@@ -178,6 +186,9 @@ def find_root(explicit: str | os.PathLike[str] | None = None, cwd: Path | None =
         if root.is_file():
             raise Refused(f"{source} {given}: is a file; give the ledger folder (the one holding {SETTINGS_FILE})")
         if not root.exists():
+            if root.is_symlink():  # exists() follows the link: it points nowhere, or at itself
+                raise Refused(f"{source} {given}: is a symbolic link to {os.readlink(root)}, which is not there "
+                              "(or loops); give the ledger folder itself")
             raise Refused(f"{source} {given}: no such folder; create a ledger with: invctl init {given}")
         if not (root / SETTINGS_FILE).is_file():
             raise Refused(f"{source} {given}: no {SETTINGS_FILE} there; create a ledger with: invctl init {given}")
@@ -194,6 +205,8 @@ def find_root(explicit: str | os.PathLike[str] | None = None, cwd: Path | None =
 
 def open_ledger(explicit: str | os.PathLike[str] | None = None) -> Ledger:
     root = find_root(explicit)
+    # Before anything reads the journal: a link there would be read twice or from outside.
+    refuse_links(root, root / "journal", root / ".invctl")
     raw = _read_source(root / SETTINGS_FILE)
     data = _parse_toml(root / SETTINGS_FILE, raw)
     try:

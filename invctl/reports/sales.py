@@ -79,16 +79,20 @@ def period_label(unit: str, d: dt.date) -> str:
 
 
 def next_period(unit: str, d: dt.date) -> dt.date:
-    """The first day of the period after the one ``d`` falls in."""
-    if unit == "day":
-        return d + dt.timedelta(days=1)
-    if unit == "week":
-        return d + dt.timedelta(days=7 - d.weekday())
-    if unit == "year":
-        return dt.date(d.year + 1, 1, 1)
-    months = 1 if unit == "month" else 3 - (d.month - 1) % 3
-    m = d.month - 1 + months
-    return dt.date(d.year + m // 12, m % 12 + 1, 1)
+    """The first day of the period after the one ``d`` falls in (``date.max`` after the last
+    period of year 9999, which a journal line may hold)."""
+    try:
+        if unit == "day":
+            return d + dt.timedelta(days=1)
+        if unit == "week":
+            return d + dt.timedelta(days=7 - d.weekday())
+        if unit == "year":
+            return dt.date(d.year + 1, 1, 1)
+        months = 1 if unit == "month" else 3 - (d.month - 1) % 3
+        m = d.month - 1 + months
+        return dt.date(d.year + m // 12, m % 12 + 1, 1)
+    except (OverflowError, ValueError):
+        return dt.date.max
 
 
 def trend_unit(first: dt.date, last: dt.date) -> str:
@@ -110,6 +114,8 @@ def periods(unit: str, first: dt.date, last: dt.date) -> list[str]:
     d = first
     while d <= last:
         labels.append(period_label(unit, d))
+        if d == dt.date.max:
+            break
         d = next_period(unit, d)
     if labels and labels[-1] != period_label(unit, last):
         labels.append(period_label(unit, last))
@@ -140,7 +146,10 @@ class Clock:
         label = period_label(self.unit, d)
         nxt = next_period(self.unit, d)
         self._tzinfo = ts.tzinfo
-        self._end = dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.tz).astimezone(ts.tzinfo)
+        try:
+            self._end = dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.tz).astimezone(ts.tzinfo)
+        except OverflowError:  # the last days of year 9999: work the period out on every call
+            self._end = ts
         i = self._ids.get(label)
         if i is None:
             i = self._ids[label] = len(self.labels)
