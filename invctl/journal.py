@@ -13,7 +13,7 @@ import fcntl
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +21,7 @@ import msgspec
 
 from invctl.errors import Problem, Refused
 from invctl.events import describe_decode_error
+from invctl.files import refuse_link, refuse_links
 from invctl.settings import Ledger
 
 _MONTH_NAME = re.compile(r"(\d{4})-(\d{2})\.jsonl")
@@ -32,6 +33,7 @@ def list_files(ledger: Ledger) -> list[Path]:
     """Journal files in replay order: odd names first, then month files by month."""
     if not ledger.journal_dir.is_dir():
         return []
+    refuse_links(ledger.root, ledger.journal_dir)
     files = [p for p in ledger.journal_dir.rglob("*.jsonl") if p.is_file()]
 
     def key(p: Path) -> tuple[int, str, str]:
@@ -93,12 +95,16 @@ def matching_lines(data: bytes, needle: re.Pattern[bytes], first_line: int) -> I
         yield line, data[start:end]
 
 
-def decode_error(rel: str, line: int, exc: msgspec.DecodeError) -> Problem:
+def decode_error(rel: str, line: int, exc: msgspec.DecodeError | UnicodeDecodeError) -> Problem:
     return Problem(rel, line, _reason(exc))
 
 
-def _reason(exc: msgspec.DecodeError) -> str:
+def _reason(exc: msgspec.DecodeError | UnicodeDecodeError) -> str:
     """Why a line does not decode, and what to do about it."""
+    if isinstance(exc, UnicodeDecodeError):
+        # msgspec raises this, not a DecodeError, for bad UTF-8 inside a string value;
+        # its offset is within that string, so it is not given.
+        return "not valid UTF-8 (a damaged or binary line); fix or remove the line"
     if isinstance(exc, msgspec.ValidationError):
         return describe_decode_error(exc) + "; fix or remove the line"
     # describe_decode_error gave "not valid JSON: jSON is malformed: ..." for these.
@@ -133,7 +139,9 @@ def _fsync_dir(path: Path) -> None:
 def locked(ledger: Ledger) -> Iterator[None]:
     """Hold the ledger's exclusive write lock (``.invctl/lock``)."""
     _mkdir(ledger.state_dir)
-    fd = os.open(ledger.state_dir / "lock", os.O_RDWR | os.O_CREAT, FILE_MODE)
+    lock = ledger.state_dir / "lock"
+    refuse_link(ledger.root, lock)
+    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -141,11 +149,37 @@ def locked(ledger: Ledger) -> Iterator[None]:
         os.close(fd)  # closing releases the lock
 
 
+def _why(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def _write_all(path: Path, data: bytes) -> None:
+    """Create ``path`` (it must not exist) holding ``data``, fsynced; on failure remove it.
+
+    Not a journal file: there is no one-write rule, so a short write is finished off."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            if n <= 0:
+                raise OSError(errno.EIO, f"short write ({len(data) - len(view)} of {len(data)} bytes)")
+            view = view[n:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        with suppress(OSError):
+            os.unlink(path)  # an incomplete copy would pass for the fragment
+        raise
+    os.close(fd)
+
+
 def set_aside_torn(ledger: Ledger, path: Path) -> str | None:
     """Move a torn tail out of a journal file (call with the lock held).
 
     The fragment is saved under ``.invctl/torn/`` (never deleted), then the file is cut
-    back to its last complete line. Returns a note of what was done, or None.
+    back to its last complete line. Returns a note of what was done, or None. Refuses
+    (with the fragment still in the file, or saved in full) if either step fails.
     """
     try:
         size = path.stat().st_size
@@ -160,38 +194,51 @@ def set_aside_torn(ledger: Ledger, path: Path) -> str | None:
         fh.seek(0)
         data = fh.read()
     complete, torn = split_torn(data)
+    line = complete.count(b"\n") + 1
+    where = f"{ledger.rel(path)}:{line}"
     aside_dir = ledger.state_dir / "torn"
-    _mkdir(aside_dir)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     aside = aside_dir / f"{ledger.rel(path).replace(os.sep, '_')}.{stamp}.torn"
-    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
-        os.write(fd, torn)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    _fsync_dir(aside_dir)
-    fd = os.open(path, os.O_WRONLY)
+        _mkdir(aside_dir)
+        _write_all(aside, torn)
+        _fsync_dir(aside_dir)
+    except OSError as exc:
+        raise Refused(f"{where}: could not set the torn last line aside to {ledger.rel(aside)}: {_why(exc)}; "
+                      "it is still in the file") from None
     try:
-        os.ftruncate(fd, len(complete))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    line = complete.count(b"\n") + 1
-    return f"{ledger.rel(path)}:{line}: torn last line ({len(torn)} bytes) set aside to {ledger.rel(aside)}"
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.ftruncate(fd, len(complete))
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        raise Refused(f"{where}: could not cut the torn last line off: {_why(exc)}; "
+                      f"a copy is in {ledger.rel(aside)}") from None
+    return f"{where}: torn last line ({len(torn)} bytes) set aside to {ledger.rel(aside)}"
 
 
-def append(ledger: Ledger, path: Path, data: bytes) -> list[str]:
+def append(ledger: Ledger, path: Path, data: bytes) -> tuple[list[str], int]:
     """Append complete lines to one journal file (call with the lock held).
 
     One ``write()`` of all the lines, then ``fsync``; a new file also gets its folder
-    fsynced. Returns notes (a torn tail set aside first). On a short write or an I/O
-    error the file is cut back to where it was and the request is refused.
+    fsynced. Returns notes (a torn tail set aside first) and the size the file had
+    before (see `cut_back`). On a short write or an I/O error the file is cut back to
+    where it was and the request is refused.
     """
     assert data.endswith(b"\n")
+    refuse_link(ledger.root, path)
+    rel = ledger.rel(path)
+    try:
+        _mkdir(path.parent)
+    except OSError as exc:
+        raise Refused(f"{ledger.rel(path.parent)}: could not create the folder: {_why(exc)}; nothing was recorded") from None
     notes = []
-    _mkdir(path.parent)
-    note = set_aside_torn(ledger, path)
+    try:
+        note = set_aside_torn(ledger, path)
+    except Refused as exc:
+        raise Refused(f"{exc}; nothing was recorded") from None
     if note:
         notes.append(note)
     is_new = not path.exists()
@@ -203,18 +250,59 @@ def append(ledger: Ledger, path: Path, data: bytes) -> list[str]:
             if written != len(data):
                 raise OSError(errno.EIO, f"short write ({written} of {len(data)} bytes)")
             os.fsync(fd)
+            if is_new:
+                # Until its folder is fsynced a new file may vanish in a crash: not recorded yet.
+                _fsync_dir(path.parent)
         except OSError as exc:
-            try:
-                os.ftruncate(fd, start)
-                os.fsync(fd)
-            except OSError:
-                pass
-            raise Refused(f"{ledger.rel(path)}: could not write the journal: {exc.strerror or exc}; nothing was recorded") from None
+            raise Refused(f"{rel}: could not write the journal: {_why(exc)}; {_undo(path, fd, start, is_new)}") from None
     finally:
         os.close(fd)
+    return notes, start
+
+
+def _undo(path: Path, fd: int, start: int, is_new: bool) -> str:
+    """Cut a file back to ``start`` after a failed append; says how that went.
+
+    A file this append created is removed as well: the next append creates it again and
+    fsyncs its folder (an empty file left behind would not count as new)."""
+    why = None
+    try:
+        os.ftruncate(fd, start)
+    except OSError as exc:
+        why = _why(exc)
+    else:
+        # Best effort: the file reads as it was; the fsync that just failed may well fail again.
+        with suppress(OSError):
+            os.fsync(fd)
     if is_new:
-        _fsync_dir(path.parent)
-    return notes
+        try:
+            os.unlink(path)
+            why = None
+        except OSError:
+            pass
+    if why is not None:
+        return f"it could not be cut back either ({why}), so a part of the new line may be in it: run `invctl check --repair`"
+    return "nothing was recorded"
+
+
+def cut_back(ledger: Ledger, path: Path, start: int) -> str | None:
+    """Undo an `append` whose request failed later; None, or why it could not be undone.
+
+    A file cut back to nothing is removed (it held nothing): the next append to it then
+    fsyncs its folder, as for any new file."""
+    try:
+        fd = os.open(path, os.O_WRONLY)
+        try:
+            os.ftruncate(fd, start)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        return f"{ledger.rel(path)}: {_why(exc)}"
+    if start == 0:
+        with suppress(OSError):
+            os.unlink(path)
+    return None
 
 
 def find_lines(ledger: Ledger, needle: bytes) -> Iterator[tuple[Path, int, bytes]]:

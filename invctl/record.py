@@ -22,7 +22,7 @@ import msgspec
 from invctl import events as E
 from invctl.errors import Refused
 from invctl.ids import new_id
-from invctl.journal import append, locked
+from invctl.journal import append, cut_back, locked
 from invctl.numbers import Number
 from invctl.replay import Effect, Source, State, replay
 from invctl.settings import Ledger
@@ -126,6 +126,18 @@ def record(ledger: Ledger, new: list[dict[str, Any]], check: Check | None = None
         by_file: dict[Path, list[bytes]] = {}
         for ev, line in zip(events, lines, strict=True):
             by_file.setdefault(ledger.month_file(ev.ts), []).append(line)
-        for path, chunk in by_file.items():
-            outcome.notes.extend(append(ledger, path, b"".join(chunk)))
+        done: list[tuple[Path, int]] = []
+        try:
+            for path, chunk in by_file.items():
+                notes, start = append(ledger, path, b"".join(chunk))
+                outcome.notes.extend(notes)
+                done.append((path, start))
+        except (Refused, OSError) as exc:
+            # Events of several months go to several files: one that fails takes back the
+            # lines already written to the others (all or nothing).
+            left = [why for path, start in done if (why := cut_back(ledger, path, start))]
+            if not left:
+                raise
+            raise Refused(f"{exc}; and the lines already written could not be taken back ({'; '.join(left)}): "
+                          "run `invctl check`") from None
     return outcome

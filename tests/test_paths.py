@@ -235,7 +235,6 @@ def test_month_file_refuses_a_link_for_writers_in_code(shop: Shop, outside: Path
     assert outside.read_bytes() == BASHRC
 
 
-@pytest.mark.xfail(strict=True, reason="needs journal.append to call files.refuse_link(ledger.root, path) first")
 def test_journal_append_refuses_a_link(shop: Shop, outside: Path) -> None:
     """Pass: journal.append itself (the last step of every write) refuses a linked file,
     whoever computed the path, and leaves the target alone (set_aside_torn would cut its
@@ -250,7 +249,6 @@ def test_journal_append_refuses_a_link(shop: Shop, outside: Path) -> None:
     assert outside.read_bytes() == BASHRC
 
 
-@pytest.mark.xfail(strict=True, reason="needs journal.list_files to call files.refuse_links(ledger.root, ledger.journal_dir)")
 def test_journal_list_files_refuses_a_link(shop: Shop, outside: Path) -> None:
     """Pass: list_files (every reader's start: replay, check, export, diff) refuses a linked
     journal file for a Ledger made in code, not only open_ledger."""
@@ -262,8 +260,6 @@ def test_journal_list_files_refuses_a_link(shop: Shop, outside: Path) -> None:
         list_files(Ledger(root=shop.root))
 
 
-@pytest.mark.xfail(strict=True, reason="needs journal.locked to open .invctl/lock with O_NOFOLLOW "
-                                       "(or call files.refuse_link(ledger.root, lock) first)")
 def test_journal_locked_does_not_create_through_a_link(shop: Shop, tmp_path: Path) -> None:
     """Pass: taking the lock of a Ledger made in code does not create the file a planted
     .invctl/lock link points at."""
