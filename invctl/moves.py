@@ -394,16 +394,45 @@ def void(ledger: Ledger, target: str, reason: str, common: Common) -> Written:
         # Look again under the lock: two voids of one event at once both passed the look
         # above and both appended (`check` then reports "voids ... again").
         _void_target(ledger, target)
-        if common.allow_negative:
+        sku = getattr(found, "sku", None)
+        if common.allow_negative or sku is None:
             return
-        for (sku, loc), pos in state.positions.items():
-            if sku == getattr(found, "sku", None) and pos.qty < 0:
+        # The void takes its target out of the past: the events after the target may now
+        # be short, not only the stock at the end (a receipt a later sale used).
+        void_ev = E.decoder.decode(E.to_line(fields))
+        before, after = _Lowest(sku), _Lowest(sku)
+        replay(ledger, observer=before, skus={sku})
+        replay(ledger, observer=after, skus={sku}, extra=[void_ev])
+        for (_, loc), (low, when) in sorted(after.low.items()):
+            if low < 0 and low < before.low.get((sku, loc), (0, when))[0]:
                 raise Refused(
-                    f"voiding {target} leaves {sku} at {loc} at {qty_str(pos.qty)}; "
+                    f"voiding {target} leaves {sku} at {loc} at {qty_str(low)} on {when.date().isoformat()}; "
                     "void the later events first, or use --allow-negative"
                 )
 
     return _write(ledger, common, fields, check)
+
+
+class _Lowest:
+    """Observer: the lowest on hand of each position of one SKU over the replay, and when."""
+
+    def __init__(self, sku: str):
+        self.sku = sku
+        self.reset()
+
+    def reset(self) -> None:
+        self.low: dict[tuple[str, str], tuple[Number, dt.datetime]] = {}
+
+    def __call__(self, state: State, ev: E.Event, src: Any, effects: list[Any]) -> None:
+        for fx in effects:
+            if fx.sku != self.sku:
+                continue
+            key = (fx.sku, fx.loc)
+            pos = state.positions.get(key)
+            qty = pos.qty if pos is not None else 0
+            low = self.low.get(key)
+            if low is None or qty < low[0]:
+                self.low[key] = (qty, ev.ts)
 
 
 def now(ledger: Ledger) -> dt.datetime:
