@@ -165,11 +165,12 @@ class Plan:
 _GENERATED = re.compile(r"PO-(\d{8})-(\d+)")
 
 
-def next_po_id(state: State, day: dt.date) -> str:
-    """PO-YYYYMMDD-NNN: the next number of that day not used by any PO line in the ledger."""
+def next_po_id(state: State, day: dt.date, taken: Iterable[str] = ()) -> str:
+    """PO-YYYYMMDD-NNN: the next number of that day not used by any PO line in the ledger,
+    nor in ``taken`` (ids of voided orders: `order show` would mix two POs under one id)."""
     stamp = day.strftime("%Y%m%d")
     used = 0
-    for po in {x.po for x in state.po_lines.values()}:
+    for po in {x.po for x in state.po_lines.values()} | set(taken):
         m = _GENERATED.fullmatch(po)
         if m and m.group(1) == stamp:
             used = max(used, int(m.group(2)))
@@ -237,7 +238,7 @@ def plan_create(state: State, supplier: str, lines: Lines, *, at: dt.datetime,
             raise Refused(f"PO {po} already exists in the journal; leave --po out for a new id, "
                           f"or see it with `invctl order show {po}`")
     else:
-        po = next_po_id(state, day)
+        po = next_po_id(state, day, [ev.po for ev in used or [] if isinstance(ev, E.Ordered)])
 
     out = [
         {"type": "ordered", "sku": sku, "qty": inputs.qty_json(qty), "loc": loc, "po": po,
@@ -461,7 +462,11 @@ def create_po(ledger: Ledger, supplier: str, lines: Lines, expected: str | dt.da
         check_id("PO id", po)
 
     def plan(state: State) -> Plan:
-        used = events_naming(ledger, po, lambda ev: getattr(ev, "po", None) == po) if po is not None else None
+        if po is not None:
+            used = events_naming(ledger, po, lambda ev: getattr(ev, "po", None) == po)
+        else:  # the orders of that day, voided ones too, for a new id
+            prefix = at.astimezone(ledger.settings.tz).strftime('"PO-%Y%m%d-').encode()
+            used = [ev for _, _, raw in find_lines(ledger, prefix) if (ev := _decode(raw)) is not None]
         return plan_create(state, supplier, lines, at=at, expected=expected, loc=loc, po=po, used=used,
                            by_ref=by_ref(ledger, E.Ordered, ref))
 

@@ -88,6 +88,16 @@ def test_generated_ids_are_unique_per_day_and_expected_defaults_to_lead_time(ord
     assert ("PO-20261121-001", "TEE-M") in got
 
 
+def test_a_voided_pos_id_is_not_given_out_again(ordered: Shop) -> None:
+    """Pass: after PO-20261120-001's lines are voided, the next PO of that day is -002, so
+    `order show` never mixes the voided order's events with a new one's."""
+    for ev in events(ordered):
+        ordered.ok("void", ev["id"], "--reason", "entered by mistake")
+    assert lines(ordered) == {}
+    ordered.ok("order", "create", "--supplier", "acme", "--line", "TEE-M:10", "--at", "2026-11-20T15:00")
+    assert list(lines(ordered)) == [("PO-20261120-002", "TEE-M")]
+
+
 def test_list_rows_carry_the_contract_keys(ordered: Shop) -> None:
     row = lines(ordered)[(PO, "TEE-M")]
     for key in ("po", "supplier", "sku", "ordered", "received", "cancelled", "outstanding", "expected", "overdue"):
