@@ -17,7 +17,15 @@ import msgspec
 from invctl import events as E
 from invctl.catalog import ID_PATTERN, ID_RULE
 from invctl.errors import Problem, Refused
-from invctl.journal import FileRead, file_month, find_lines, list_files, locked, set_aside_torn
+from invctl.journal import (
+    FileRead,
+    decode_error,
+    file_month,
+    find_lines,
+    list_files,
+    locked,
+    set_aside_torn,
+)
 from invctl.numbers import decimals_of, parse_decimal
 from invctl.replay import replay
 from invctl.schema import keys
@@ -54,11 +62,27 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
     for fi, path in enumerate(files):
         rel = rels[fi]
         month = file_month(path)
-        for line, raw in FileRead.read(path).lines():
+        read = FileRead.read(path)
+        # Whole-file scans first: a clean file (the usual case) costs no work per line.
+        repeats = E.keys_may_repeat(read.data)
+        controls = E.may_hold_control(read.data) or b"\xc2" in read.data  # \xc2: raw U+0080..U+009F
+        for line, raw in read.lines():
+            if controls:
+                why = E.control_problem(raw)
+                if why is not None:
+                    problems.append(Problem(rel, line, why))
+            if repeats:
+                twice = E.repeated_key(raw)
+                if twice is not None:
+                    problems.append(Problem(rel, line, f"key {_quoted(twice)} appears twice; JSON readers keep only the "
+                                                       "last value (invctl stock too): remove one of them"))
             try:
                 ev = E.decoder.decode(raw)
-            except msgspec.DecodeError:
-                continue  # the replay reports it
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec: bad UTF-8 raises the latter
+                # Said again by the replay when it reads that key (the same Problem: one is kept);
+                # the stock replay does not read every key (a sale's price, say).
+                problems.append(decode_error(rel, line, exc))
+                continue
             here = (rel, line)
 
             def add(message: str, severity: str = "error", here: tuple[str, int] = here) -> None:
@@ -81,7 +105,7 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
             sku = getattr(ev, "sku", None)
             if sku is not None:
                 if not ID_PATTERN.fullmatch(sku):
-                    add(f"SKU {sku!r} is not valid: use {ID_RULE}")
+                    add(f"SKU {E.shown(sku)} is not valid: use {ID_RULE}")
                 elif catalog_items and sku not in catalog_items:
                     add(f"unknown SKU {sku!r}: not in items.toml; add it with `invctl item add {sku} --name ...`")
             for key in _MONEY_KEYS:
@@ -96,11 +120,16 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
                         add(f"{key} {value} has more than {places} decimals ({ledger.settings.currency}); round it")
             for key in ("loc", "from_", "to"):
                 where = getattr(ev, key, None)
-                if where is not None and where not in locations:
+                if where is None or where in locations:
+                    continue
+                if not ID_PATTERN.fullmatch(where):
+                    # A path-like name ("../x", "a/b") is not a place; writers never write one.
+                    add(f"location {E.shown(where)} is not valid: use {ID_RULE}, and list it in invctl.toml")
+                else:
                     add(f"location {where!r} is not listed in invctl.toml (locations = [...])", "warning")
             supplier = getattr(ev, "supplier", None)
             if supplier is not None and suppliers and supplier not in suppliers:
-                add(f"unknown supplier {supplier!r}: not in suppliers.toml", "warning")
+                add(f"unknown supplier {E.shown(supplier)}: not in suppliers.toml", "warning")
     voided: dict[str, tuple[str, int]] = {}
     for rel, line, ev in voids:
         if ev.target not in seen_ids:
@@ -114,6 +143,9 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
             voided[ev.target] = (rel, line)
     state = replay(ledger)
     problems.extend(state.problems)
+    # A message that quotes a 100 KB value (a SKU, a supplier) is not one readable line.
+    problems = [p if len(p.message) <= 300 else Problem(p.path, p.line, E.shorten(p.message), p.severity)
+                for p in problems]
     return sorted(set(problems), key=_order)
 
 
@@ -129,7 +161,7 @@ def _void_targets(ledger: Ledger) -> set[str]:
     for _, _, raw in find_lines(ledger, b'"voided"'):
         try:
             ev = decoder.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):
             continue
         if ev.type == "voided" and ev.target is not None:
             out.add(ev.target)
@@ -143,9 +175,14 @@ def _same_id(path: Path, line: int, event_id: str) -> bool:
         if n == line:
             try:
                 return E.decoder.decode(raw).id == event_id
-            except msgspec.DecodeError:
+            except (msgspec.DecodeError, UnicodeDecodeError):
                 return False
     return False
+
+
+def _quoted(key: str) -> str:
+    """A key as JSON writes it ("qty"), cut short when long."""
+    return msgspec.json.encode(key[:40]).decode() + ("..." if len(key) > 40 else "")
 
 
 def _file_problem(ledger: Ledger, text: str) -> Problem:

@@ -10,13 +10,21 @@ here and preserved in the file, which is never rewritten.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Annotated, Any, Union
 
 import msgspec
 
+from invctl.errors import Refused
+
 TS = Annotated[dt.datetime, msgspec.Meta(tz=True)]
-Qty = int | str  # a whole number, or a decimal string such as "1.5"
-Money = str  # a decimal string such as "19.90"
+# Plain decimals only, below 10**12 (as writers allow): "1e999999" or a 25-digit quantity
+# decoded fine before and then hung or crashed the replay and the reports. 12 + 22 digits
+# stay within the 34 significant digits of the replay's arithmetic.
+LIMIT = 10**12
+DECIMAL = r"^-?[0-9]{1,12}(\.[0-9]{1,22})?$"
+Qty = Annotated[int, msgspec.Meta(gt=-LIMIT, lt=LIMIT)] | Annotated[str, msgspec.Meta(pattern=DECIMAL)]
+Money = Annotated[str, msgspec.Meta(pattern=DECIMAL)]  # a decimal string such as "19.90"
 
 REASONS = ("damaged", "expired", "lost", "theft", "found", "sample", "defective", "other")
 
@@ -185,7 +193,15 @@ _encoder = msgspec.json.Encoder()
 
 
 def to_line(fields: dict[str, Any]) -> bytes:
-    """One journal line (with its newline) from event fields, keys in the stable order."""
+    """One journal line (with its newline) from event fields, keys in the stable order.
+
+    Refuses text holding control characters: every writer (commands, imports, the
+    recorder's name from $INVCTL_USER) goes through here, and `check` rejects them.
+    """
+    for key, value in fields.items():
+        if isinstance(value, str) and has_control(value):
+            raise Refused(f"{key} {shown(value)} contains a control character ({_codepoint(value)}); "
+                          "remove it (text must not hold control characters or line breaks)")
     ordered = {k: fields[k] for k in sorted(fields, key=lambda k: _RANK.get(k, len(_RANK)))}
     return _encoder.encode(ordered) + b"\n"
 
@@ -200,10 +216,152 @@ def describe_decode_error(exc: msgspec.DecodeError) -> str:
         text = text.replace("Expected `datetime` with a timezone component", "timestamp needs a UTC offset, e.g. 2026-11-25T10:00:00+01:00")
         text = text.replace("Object missing required field", "missing key")
         text = text.replace("Expected `object`, got", "a line must be one JSON object, got")
+        text = _OUT_OF_RANGE.sub(f"number out of range (quantities stay below {LIMIT:,})", text)
+        text = text.replace("Number out of range", "number out of range (too large for any quantity or amount)")
+        if "Expected `str` of length <= 36" in text:  # the stock replay's money (see _LeanMoney)
+            text = text.replace("Expected `str` of length <= 36", f"Expected `str` matching regex {DECIMAL!r}")
+        if f"regex {DECIMAL!r}" in text:
+            what = 'quantity must be a whole number or a plain decimal string like "1.5"' if text.endswith(
+                "`$.qty`") else 'amount must be a plain decimal string like "6.20"'
+            text = text.replace(f"Expected `str` matching regex {DECIMAL!r}",
+                                f"{what} below {LIMIT:,} "
+                                "(no exponent, NaN, Infinity or spaces)")
         if "Invalid value" in text and "`$.type`" in text:
             text += f" (known types: {', '.join(TYPES)})"
-        return text
-    return f"not valid JSON: {text[0].lower()}{text[1:]}" if text else "not valid JSON"
+        return shorten(text)
+    return shorten(f"not valid JSON: {text[0].lower()}{text[1:]}" if text else "not valid JSON")
+
+
+_OUT_OF_RANGE = re.compile(r"Expected `int` [<>]= -?[0-9]+")
+
+
+def shorten(text: str, limit: int = 300) -> str:
+    """A message that echoes a 10 MB value is not one line a person can read."""
+    return text if len(text) <= limit else f"{text[:limit // 2]}...{text[-limit // 2:]}"
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """``repr(value)``, cut short when long (a 100 KB SKU in a message helps no one)."""
+    if len(value) <= limit:
+        return repr(value)
+    return f"{value[:limit]!r}... ({len(value):,} characters)"
+
+
+# --- control characters ------------------------------------------------------------------
+# They have no place in journal text: an ESC sequence in `by` or `note` rewrites the
+# terminal of whoever runs `history`, a NUL or line break breaks tools reading the text.
+# Tab is allowed, as writers allow it.
+
+_CONTROL = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_C0_DEL = re.compile("[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def has_control(value: str) -> bool:
+    return _CONTROL.search(value) is not None
+
+
+def _codepoint(value: str, pattern: re.Pattern[str] = _CONTROL) -> str:
+    m = pattern.search(value)
+    return f"U+{ord(m.group()):04X}" if m else "?"
+
+
+def may_hold_control(data: Any, end: int | None = None) -> bool:
+    """Whether these journal bytes may hold a C0 control character or DEL in a string.
+
+    A C0 character can only be written escaped (msgspec refuses raw ones), so there is
+    no backslash and no DEL byte in clean data: two memchr scans, ~1% of a replay.
+    """
+    end = len(data) if end is None else end
+    return data.find(b"\\", 0, end) >= 0 or data.find(b"\x7f", 0, end) >= 0
+
+
+def control_problem(raw: bytes, c1: bool = True) -> str | None:
+    """Why this journal line holds a control character, naming the key; None if it does not.
+
+    ``c1=False`` looks for C0 and DEL only (what :func:`may_hold_control` finds cheaply:
+    the replay); `check` also looks for C1 characters (U+0080..U+009F).
+    """
+    pattern = _CONTROL if c1 else _C0_DEL
+    try:
+        doc = msgspec.json.decode(raw)
+    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 raises the latter
+        return None  # reported as a line that does not parse
+    found = _find_control(doc, "", pattern)
+    if found is None:
+        return None
+    where, value = found
+    return (f"{where} contains a control character ({_codepoint(value, pattern)}); remove it "
+            "(journal text must not hold control characters or line breaks)")
+
+
+def _find_control(doc: Any, path: str, pattern: re.Pattern[str]) -> tuple[str, str] | None:
+    """(what holds it, the text) of the first control character in a decoded line."""
+    if isinstance(doc, str):
+        return (f"key {path}" if path else "the line", doc) if pattern.search(doc) else None
+    if isinstance(doc, dict):
+        items: list[tuple[str, Any]] = list(doc.items())
+    elif isinstance(doc, list):
+        items = [(str(i), v) for i, v in enumerate(doc)]
+    else:
+        return None
+    for key, value in items:
+        if pattern.search(key):
+            return f"a key name {shown(key)}", key
+        found = _find_control(value, f'"{key}"' if not path else f"{path[:-1]}.{key}\"", pattern)
+        if found is not None:
+            return found
+    return None
+
+
+# --- duplicate keys ----------------------------------------------------------------------
+# JSON parsers keep the last of two equal keys (msgspec, jq, DuckDB alike), so
+# `"qty":1,"qty":5` reads as 5 while a person reading the line may see 1. Writers never
+# write one; `check` refuses them. The replay does not look (it would cost a decode per line).
+
+_KEYS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_WS_COLON = (b" :", b"\t:", b"\r:")
+
+
+def keys_may_repeat(data: bytes) -> bool:
+    """Whether some line of ``data`` (complete lines) may repeat a key.
+
+    Every key ends in `":` (a writer puts no space before the colon); `":` in a string
+    is escaped (`\\":`) and only overcounts. So when the file has as many `":` as its lines
+    have distinct top-level keys, no line repeats a key and none nests an object.
+    """
+    if any(ws in data for ws in _WS_COLON):
+        return True
+    try:
+        distinct = sum(map(len, _KEYS.decode_lines(data)))
+    except (msgspec.DecodeError, UnicodeDecodeError):
+        return True  # a bad or blank line: look line by line
+    return data.count(b'":') != distinct
+
+
+def repeated_key(raw: bytes) -> str | None:
+    """The first key this line (an object at any depth) has twice, or None."""
+    if not any(ws in raw for ws in _WS_COLON):
+        try:
+            if raw.count(b'":') == len(_KEYS.decode(raw)):
+                return None
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            return None  # reported as a line that does not parse
+    import json
+
+    found: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        names = [k for k, _ in items]
+        if not found and len(set(names)) != len(names):
+            seen: set[str] = set()
+            found.append(next(k for k in names if k in seen or seen.add(k)))  # type: ignore[func-returns-value]
+        return dict(items)
+
+    try:
+        json.loads(raw, object_pairs_hook=pairs)
+    except ValueError:
+        return None
+    return found[0] if found else None
 
 
 # --- the lean records the replay decodes -------------------------------------------------
@@ -231,6 +389,12 @@ class LeanEvent(msgspec.Struct, frozen=True, kw_only=True, tag_field="type", gc=
     ts: TS
 
 
+# Money in the lean records is only kept short: a pattern costs a regex call per receipt
+# (3-7% of a cold replay). The quantity keeps its checks (strings are rare there).
+_LeanMoney = Annotated[str, msgspec.Meta(max_length=36)]
+_LEAN_TYPES: dict[Any, Any] = {Money: _LeanMoney, Money | None: _LeanMoney | None}
+
+
 def _lean(cls: type[Event]) -> type[LeanEvent]:
     tag = str(cls.__struct_config__.tag)
     fields: list[Any] = []
@@ -238,7 +402,7 @@ def _lean(cls: type[Event]) -> type[LeanEvent]:
         if f.name not in _LEAN_KEYS[tag]:
             continue
         default = msgspec.NODEFAULT if f.required else f.default
-        fields.append((f.name, f.type, msgspec.field(default=default, name=f.encode_name)))
+        fields.append((f.name, _LEAN_TYPES.get(f.type, f.type), msgspec.field(default=default, name=f.encode_name)))
     lean: Any = msgspec.defstruct(
         f"Lean{cls.__name__}", fields, bases=(LeanEvent,), tag=tag, frozen=True, kw_only=True, gc=False,
         module=__name__,

@@ -4,12 +4,16 @@ becomes an event; each problem is refused with one line saying how to fix it."""
 from __future__ import annotations
 
 import datetime as dt
+from decimal import ROUND_DOWN, Decimal
 
 from invctl.errors import Refused
+from invctl.events import has_control
 from invctl.numbers import Number, decimals_of, parse_decimal, round_money
 from invctl.settings import Ledger
 
 LIMIT = 10**12  # quantities and unit amounts typed on the command line stay below this
+_DIGITS = 12  # digits before the point below LIMIT
+_FINEST = Decimal(1).scaleb(-22)
 
 
 def qty(text: str, what: str = "quantity", *, allow_zero: bool = False, signed: bool = False) -> Number:
@@ -17,9 +21,13 @@ def qty(text: str, what: str = "quantity", *, allow_zero: bool = False, signed: 
         d = parse_decimal(str(text))
     except ValueError:
         raise Refused(f"{what} {text!r} is not a number; give a whole number like 3 or a decimal like 1.5") from None
-    if abs(d) >= LIMIT:
-        # 1e999999 used to crash the encoder with a traceback; no stock is this large.
+    if d != 0 and d.adjusted() >= _DIGITS:
+        # 1e999999 used to crash the encoder with a traceback, and abs() of 1e999999999
+        # overflows the context (adjusted() does no arithmetic); no stock is this large.
         raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the number")
+    if d != d.quantize(_FINEST, rounding=ROUND_DOWN):
+        # The journal keeps at most 22 decimals (12 + 22 digits: the replay's precision).
+        raise Refused(f"{what} {text} has too many decimals (at most 22); round it")
     value: Number = int(d) if d == d.to_integral_value() else d
     if signed:
         if value == 0:
@@ -42,7 +50,7 @@ def money(ledger: Ledger, text: str, what: str = "amount") -> str:
         raise Refused(f"{what} {text!r} is not a number; give an amount like 6.20") from None
     if d < 0:
         raise Refused(f"{what} must not be negative, not {text}")
-    if d >= LIMIT:
+    if d != 0 and d.adjusted() >= _DIGITS:
         # Beyond this, qty x cost would lose digits in 34-digit decimal arithmetic.
         raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the amount")
     places = ledger.settings.places
@@ -116,6 +124,6 @@ def location(ledger: Ledger, loc: str, what: str = "location") -> str:
 def text(value: str | None, what: str) -> str | None:
     if value is None:
         return None
-    if any(ord(c) < 32 and c not in "\t" for c in value):
+    if has_control(value):  # also DEL and U+0080..U+009F (an 8-bit CSI is an escape sequence too)
         raise Refused(f"{what} must not contain control characters or line breaks")
     return value

@@ -58,6 +58,18 @@ def _lines_with(data: bytearray, needle: bytes, end: int) -> Iterator[bytes]:
         at = data.find(needle, stop, end)
 
 
+def _lines_at(data: bytearray, needle: bytes, end: int) -> Iterator[int]:
+    """Where each line of ``data[:end]`` holding ``needle`` starts."""
+    at = data.find(needle, 0, end)
+    while at >= 0:
+        start = data.rfind(b"\n", 0, at) + 1
+        yield start
+        stop = data.find(b"\n", at, end)
+        if stop < 0:
+            return
+        at = data.find(needle, stop, end)
+
+
 # --- the driver ------------------------------------------------------------------------
 
 Entry = tuple[dt.datetime, str, int, int, Any]  # (ts, id, file index, line, event)
@@ -162,7 +174,7 @@ class _Run:
     def _note(self, raw: bytes) -> None:
         try:
             ev = _note_decoder.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 raises the latter
             return  # reported by the main pass
         if ev.type == "voided" and ev.target is not None:
             self.state.voided.add(ev.target)
@@ -351,20 +363,46 @@ class _Run:
         line, which is reported). One call for the whole chunk when every line is good."""
         try:
             evs: list[Any] = self.decode_lines(chunk)
-            if len(evs) == lines:
-                return evs  # no blank line: the i-th event is the i-th line
-        except msgspec.DecodeError:
+            if len(evs) == lines:  # no blank line: the i-th event is the i-th line
+                if E.may_hold_control(chunk.obj, chunk.nbytes):
+                    self._controls(chunk.obj, chunk.nbytes, path, first, evs)
+                return evs
+        except (msgspec.DecodeError, UnicodeDecodeError):
             pass
         evs = []
         decode = self.decode
+        problems = self.state.problems
         for line, raw in enumerate(bytes(chunk).split(b"\n")[:-1], first):
             try:
-                evs.append(decode(raw))
-            except msgspec.DecodeError as exc:
+                ev = decode(raw)
+            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
                 evs.append(None)
                 if raw.strip():
-                    self.state.problems.append(decode_error(self.state.ledger.rel(path), line, exc))
+                    problems.append(decode_error(self.state.ledger.rel(path), line, exc))
+                continue
+            why = E.control_problem(raw, c1=False) if E.may_hold_control(raw) else None
+            if why is not None:
+                problems.append(Problem(self.state.ledger.rel(path), line, why))
+                ev = None
+            evs.append(ev)
         return evs
+
+    def _controls(self, data: Any, end: int, path: Path, first: int, evs: list[Any]) -> None:
+        """Leave out (and report) the lines of ``data[:end]`` holding a control character.
+
+        Only the lines with a backslash or a DEL byte are looked at (see
+        E.may_hold_control); clean journals have none.
+        """
+        marks = sorted({*_lines_at(data, b"\\", end), *_lines_at(data, b"\x7f", end)})
+        line, counted = first, 0
+        for start in marks:
+            line += data.count(b"\n", counted, start)
+            counted = start
+            stop = data.find(b"\n", start, end)
+            why = E.control_problem(bytes(data[start:stop]), c1=False)
+            if why is not None:
+                self.state.problems.append(Problem(self.state.ledger.rel(path), line, why))
+                evs[line - first] = None
 
     def _load(self, fi: int) -> list[Entry]:
         out = list(self._lines(fi, self.state.files[fi]))

@@ -169,9 +169,6 @@ def test_every_cut_of_the_last_two_lines(shop: Shop, suffix: str) -> None:
     assert seen == {"cut": {"clean", "torn"}, "cut+junk": {"torn"}, "cut+junk+newline": {"invalid"}}[suffix]
 
 
-@pytest.mark.xfail(strict=True, raises=UnicodeDecodeError,
-                   reason="replay._decode and check_ledger catch msgspec.DecodeError only; msgspec raises "
-                          "UnicodeDecodeError for bad UTF-8 inside a string value (see the report)")
 def test_bad_utf8_inside_a_string_value(shop: Shop) -> None:
     """A complete line whose `loc` string holds bytes that are not UTF-8 (a damaged disk
     block): an invalid line reported at file:line, the others folded, no traceback."""

@@ -177,6 +177,9 @@ def _resolve(ledger: Ledger, sku: str, name: str) -> str | None:
 
 def _events(ledger: Ledger, line: Line, sku: str) -> list[dict[str, Any]]:
     """The sold (and returned) events of one line: a kit sells its components."""
+    for what, value in (("order", line.order), ("channel", line.channel), ("customer", line.customer),
+                        ("region", line.region)):
+        inputs.text(value, what)  # refused here, with its row, rather than for the whole import
     places = ledger.settings.places
     item = ledger.catalog.items[sku]
     parts: list[tuple[str, Any, Decimal]] = []
@@ -436,7 +439,7 @@ def existing_refs(ledger: Ledger) -> set[tuple[str, str, str | None]]:
     for _, _, raw in find_lines(ledger, b'"ref"'):
         try:
             ev = E.decoder.decode(raw)
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 raises the latter
             continue
         if ev.ref is not None:
             seen.add((type(ev).__struct_config__.tag, ev.ref, getattr(ev, "sku", None)))
