@@ -41,7 +41,7 @@ from invctl.files import FILE_MODE, link_on_way, make_dirs
 from invctl.numbers import parse_qty
 from invctl.settings import SETTINGS_FILE, Ledger, source_digest
 
-VERSION = 5  # 5: adjustments with a lot fold differently
+VERSION = 6  # 6: lines with control characters are left out; 5: adjustments with a lot fold differently
 HASHED_FILES = 2  # the newest month files get a content hash (appends go there), and racy ones
 _NAME = "state.json"
 

@@ -101,12 +101,14 @@ class Catalog:
     def item(self, sku: str) -> Item:
         found = self.items.get(sku)
         if found is None:
+            check_id("SKU", sku)  # a name that can never be added: say why, not "add it first"
             raise Refused(f"unknown SKU {sku!r}; add it first: invctl item add {sku} --name \"...\"" + _did_you_mean(sku, self.items))
         return found
 
     def supplier(self, sid: str) -> Supplier:
         found = self.suppliers.get(sid)
         if found is None:
+            check_id("supplier", sid)
             raise Refused(f"unknown supplier {sid!r}; add it first: invctl supplier add {sid} --name \"...\"" + _did_you_mean(sid, self.suppliers))
         return found
 

@@ -154,7 +154,7 @@ class State:
         if ev.po is not None:
             line = self.po_lines.get((ev.po, ev.sku))
             if line is None:
-                self.warn(src, f"receipt against PO {ev.po} which has no line for {ev.sku}")
+                self.warn(src, f"receipt against PO {ev.po[:64]} which has no line for {ev.sku[:64]}")
             else:
                 line.received += qty
                 line.last_received = ev.ts
@@ -278,7 +278,7 @@ class State:
     def _cancelled(self, ev: E.Cancelled, src: Source) -> list[Effect]:
         line = self.po_lines.get((ev.po, ev.sku))
         if line is None:
-            self.warn(src, f"cancels PO {ev.po} line {ev.sku}, which was never ordered")
+            self.warn(src, f"cancels PO {ev.po[:64]} line {ev.sku[:64]}, which was never ordered")
             return []
         left = line.outstanding
         qty = left if ev.qty is None else _positive(ev.qty)

@@ -8,7 +8,7 @@ from decimal import ROUND_DOWN, Decimal
 
 from invctl.errors import Refused
 from invctl.events import has_control
-from invctl.numbers import Number, decimals_of, parse_decimal, round_money
+from invctl.numbers import Number, TooLarge, decimals_of, parse_decimal, round_money
 from invctl.settings import Ledger
 
 LIMIT = 10**12  # quantities and unit amounts typed on the command line stay below this
@@ -19,6 +19,8 @@ _FINEST = Decimal(1).scaleb(-22)
 def qty(text: str, what: str = "quantity", *, allow_zero: bool = False, signed: bool = False) -> Number:
     try:
         d = parse_decimal(str(text))
+    except TooLarge:
+        d = Decimal(LIMIT)
     except ValueError:
         raise Refused(f"{what} {text!r} is not a number; give a whole number like 3 or a decimal like 1.5") from None
     if d != 0 and d.adjusted() >= _DIGITS:
@@ -46,6 +48,8 @@ def money(ledger: Ledger, text: str, what: str = "amount") -> str:
     """Money as the journal stores it: a decimal string with at most the currency's decimals."""
     try:
         d = parse_decimal(str(text))
+    except TooLarge:
+        d = Decimal(LIMIT)
     except ValueError:
         raise Refused(f"{what} {text!r} is not a number; give an amount like 6.20") from None
     if d < 0:
@@ -78,16 +82,24 @@ def moment(ledger: Ledger, text: str | None, what: str = "--at") -> dt.datetime:
     try:
         if len(raw) == 10:
             day = dt.date.fromisoformat(raw)
-            return dt.datetime(day.year, day.month, day.day, tzinfo=tz)
-        when = dt.datetime.fromisoformat(raw)
+            when = dt.datetime(day.year, day.month, day.day)
+        else:
+            when = dt.datetime.fromisoformat(raw)
     except ValueError:
         # Name the option: "time 'x' is not valid" did not say which input was wrong.
         raise Refused(
             f"{what} {text!r} is not a valid time; use YYYY-MM-DD, YYYY-MM-DDTHH:MM or with an offset, e.g. 2026-11-20T14:30+01:00"
         ) from None
-    if when.tzinfo is None:
-        return when.replace(tzinfo=tz)
-    return when.astimezone(tz)
+    try:
+        local = when.replace(tzinfo=tz) if when.tzinfo is None else when.astimezone(tz)
+        offset = local.utcoffset()
+    except OverflowError:  # e.g. 9999-12-31T23:59-12:00 is in year 10000 in the ledger's zone
+        raise Refused(f"{what} {text!r} is out of range in the ledger's time zone; use a date between 0001 and 9999") from None
+    if offset is not None and offset.seconds % 60:
+        # Before time zones were standardised (Berlin: until 1893) offsets had seconds,
+        # which a journal timestamp (RFC 3339) cannot carry: the same instant in UTC can.
+        return local.astimezone(dt.UTC)
+    return local
 
 
 def day_end(ledger: Ledger, text: str, what: str = "--as-of") -> dt.datetime:
@@ -98,8 +110,13 @@ def day_end(ledger: Ledger, text: str, what: str = "--as-of") -> dt.datetime:
             day = dt.date.fromisoformat(raw)
         except ValueError:
             raise Refused(f"{what} {text!r} is not a valid date; use YYYY-MM-DD") from None
-        return dt.datetime(day.year, day.month, day.day, tzinfo=ledger.settings.tz) + dt.timedelta(days=1)
-    return moment(ledger, raw, what) + dt.timedelta(microseconds=1)
+        start = dt.datetime(day.year, day.month, day.day, tzinfo=ledger.settings.tz)
+    else:
+        start = moment(ledger, raw, what)
+    try:
+        return start + (dt.timedelta(days=1) if len(raw) == 10 else dt.timedelta(microseconds=1))
+    except OverflowError:
+        raise Refused(f"{what} {text!r} is out of range; use a date before 9999-12-31") from None
 
 
 def period(ledger: Ledger, start: str | None, end: str | None) -> tuple[dt.datetime | None, dt.datetime | None]:

@@ -26,6 +26,10 @@ def currency_places(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+class TooLarge(ValueError):
+    """A finite number of 10^12 or more: no quantity or amount is that big."""
+
+
 def parse_decimal(text: str) -> Decimal:
     """A finite Decimal from text, or ValueError with a readable reason."""
     try:
@@ -34,6 +38,8 @@ def parse_decimal(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{text!r} is not a finite number")
+    if value and value.adjusted() >= 12:  # 1e309 is finite, but no stock or price is that big
+        raise TooLarge(f"{text[:40]!r} is too large (1,000,000,000,000 or more)")
     return value
 
 

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ import msgspec
 
 from invctl import events as E
 from invctl.errors import Problem
+from invctl.files import make_dirs, write_atomic
 from invctl.fold import _HANDLERS, Effect, Observer, POLine, Source, State
 from invctl.journal import decode_error, file_month, list_files
 from invctl.settings import Ledger
@@ -460,10 +460,8 @@ def _write_hints(ledger: Ledger, files: list[Path], unsorted: set[int]) -> None:
     """Remember which files are not in order, so the next replay sorts just those up front."""
     names = sorted(ledger.rel(files[fi]) for fi in unsorted if fi < len(files))
     try:
-        ledger.state_dir.mkdir(mode=0o750, exist_ok=True)
-        tmp = ledger.state_dir / f".{_HINTS}.{os.getpid()}"
-        tmp.write_bytes(msgspec.json.encode(names))
-        os.replace(tmp, ledger.state_dir / _HINTS)
+        make_dirs(ledger.state_dir)
+        write_atomic(ledger.state_dir / _HINTS, msgspec.json.encode(names), keep_mode=False)
     except OSError:
         pass  # a read-only ledger just replays a little slower next time
 
