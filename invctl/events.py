@@ -17,6 +17,10 @@ import msgspec
 
 from invctl.errors import Refused
 
+# What decoding a journal line can raise: msgspec raises UnicodeDecodeError, not a
+# DecodeError, for bad UTF-8 inside a string value.
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
+
 TS = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 # Plain decimals only, below 10**12 (as writers allow): "1e999999" or a 25-digit quantity
 # decoded fine before and then hung or crashed the replay and the reports. 12 + 22 digits

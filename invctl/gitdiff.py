@@ -23,6 +23,7 @@ from typing import Any
 
 import msgspec
 
+from invctl import events as E
 from invctl.costing import ZERO
 from invctl.errors import Refused
 from invctl.numbers import Number
@@ -163,7 +164,7 @@ def _read_events(ledger: Ledger, side: Side) -> None:
                 continue
             try:
                 ev = _line_decoder.decode(raw)
-            except msgspec.DecodeError:
+            except E.DECODE_ERRORS:
                 continue
             side.events.setdefault(ev.id, ev)
             if ev.type == "voided" and ev.target:

@@ -57,7 +57,7 @@ def find_ref(ledger: Ledger, type_: str, ref: str, sku: str | None) -> str | Non
     for _, _, raw in find_lines(ledger, needle):
         try:
             ev = E.decoder.decode(raw)
-        except msgspec.DecodeError:
+        except E.DECODE_ERRORS:
             continue
         if ev.ref == ref and type(ev).__struct_config__.tag == type_ and getattr(ev, "sku", None) == sku:
             return ev.id
@@ -363,7 +363,7 @@ def _void_target(ledger: Ledger, target: str) -> E.Event:
     for _, _, raw in find_lines(ledger, target.encode()):
         try:
             ev = E.decoder.decode(raw)
-        except msgspec.DecodeError:
+        except E.DECODE_ERRORS:
             continue
         if ev.id == target:
             found = ev
@@ -399,12 +399,18 @@ def void(ledger: Ledger, target: str, reason: str, common: Common) -> Written:
             return
         # The void takes its target out of the past: the events after the target may now
         # be short, not only the stock at the end (a receipt a later sale used).
+        if isinstance(found, E.Sold) or (isinstance(found, E.Adjusted) and parse_qty(found.qty) < 0):
+            return  # without it, stock is higher from then on: no new hole
         void_ev = E.decoder.decode(E.to_line(fields))
-        before, after = _Lowest(sku), _Lowest(sku)
-        replay(ledger, observer=before, skus={sku})
-        replay(ledger, observer=after, skus={sku}, extra=[void_ev])
-        for (_, loc), (low, when) in sorted(after.low.items()):
-            if low < 0 and low < before.low.get((sku, loc), (0, when))[0]:
+        after = _Lowest(sku)
+        replay(ledger, observer=after, skus={sku}, extra=[void_ev], full=False)
+        holes = {key: low for key, low in after.low.items() if low[0] < 0}
+        if not holes:
+            return
+        before = _Lowest(sku)  # a position already that low before is not the void's doing
+        replay(ledger, observer=before, skus={sku}, full=False)
+        for (_, loc), (low, when) in sorted(holes.items()):
+            if low < before.low.get((sku, loc), (0, when))[0]:
                 raise Refused(
                     f"voiding {target} leaves {sku} at {loc} at {qty_str(low)} on {when.date().isoformat()}; "
                     "void the later events first, or use --allow-negative"

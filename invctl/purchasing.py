@@ -394,7 +394,7 @@ class _Changed(Exception):
 def _decode(raw: bytes) -> E.Event | None:
     try:
         return E.decoder.decode(raw)
-    except msgspec.DecodeError:
+    except E.DECODE_ERRORS:
         return None
 
 

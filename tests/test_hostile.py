@@ -358,3 +358,22 @@ def test_stock_with_a_huge_exponent_in_a_cost(shop: Shop, cost: str) -> None:
     r = shop.run("stock", "--format", "json")
     assert r.code == 0 and f"{NOV}:2: '{cost}' is too large" in r.err
     assert {row["sku"]: row["on_hand"] for row in json.loads(r.out)}["TEE-M"] == 10
+
+
+def test_bad_utf8_in_every_reader(shop: Shop) -> None:
+    """Pass: a line with bytes that are not UTF-8 inside a string (a damaged block) is named
+    by every command that reads lines on its own (void's target search, export, the sales
+    and ABC reports, alerts, order list, diff's reader) with no traceback; the good receipt
+    is still used."""
+    (shop.root / "journal/2026").mkdir(parents=True)
+    sale = text(line(2, "sold", sku="TEE-M", qty=1, loc="main", price="19.90")).replace('"loc":"main"', '"loc":"\\u00ff"')
+    damaged = sale.encode().replace(b"\\u00ff", b"\xffmain")
+    (shop.root / NOV).write_bytes(GOOD.encode() + b"\n" + damaged + b"\n")
+    for args in (["stock"], ["history", "TEE-M"], ["export", "csv", "sales"], ["report", "sales"],
+                 ["report", "abc"], ["alerts"], ["order", "list"], ["report", "margin"]):
+        r = shop.run(*args)
+        assert "Traceback" not in r.out + r.err, (args, r.err)
+        assert r.code in (0, 1), (args, r.code, r.err)
+        assert f"{NOV}:2:" in r.err + r.out, (args, r.err)
+    r = shop.run("void", f"01KA{2:022d}", "--reason", "test")  # the damaged line's id: not an event
+    assert r.code == 1 and r.err.startswith("error: no event with id"), r.err

@@ -131,11 +131,11 @@ class _Scan:
             return _known_decoder.decode(raw)
         except msgspec.ValidationError:
             pass  # unknown keys, or no id/ts: find out which
-        except msgspec.DecodeError as exc:
+        except E.DECODE_ERRORS as exc:
             raise self._bad(path, line, exc) from None
         try:
             fields = _any.decode(raw)
-        except msgspec.DecodeError as exc:
+        except E.DECODE_ERRORS as exc:
             raise self._bad(path, line, exc) from None
         if not isinstance(fields, dict):
             raise Refused(f"{self.ledger.rel(path)}:{line}: a line must be one JSON object; fix or remove the line, "
@@ -143,10 +143,10 @@ class _Scan:
         self.unknown.update(k for k in fields if k not in _RANK)
         try:
             return _head.decode(raw)
-        except msgspec.DecodeError as exc:
+        except E.DECODE_ERRORS as exc:
             raise self._bad(path, line, exc) from None
 
-    def _bad(self, path: Path, line: int, exc: msgspec.DecodeError) -> Refused:
+    def _bad(self, path: Path, line: int, exc: msgspec.DecodeError | UnicodeDecodeError) -> Refused:
         problem = decode_error(self.ledger.rel(path), line, exc)
         return Refused(f"{problem.path}:{problem.line}: {problem.message}, then export again")
 

@@ -116,7 +116,7 @@ def _unrefunded(ledger: Ledger) -> set[int]:
     for _, _, raw in find_lines(ledger, b'"returned"'):
         try:
             r = decode(raw)
-        except msgspec.DecodeError:
+        except E.DECODE_ERRORS:
             continue  # the replay reports it
         if r.type == "returned" and r.refund is None and r.order is not None and r.sku is not None:
             need.add(hash((r.order, r.sku)))

@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from invctl import alerts as A
+from invctl import events as E
 from invctl.errors import Refused
 from invctl.reports import Column, Report
 from invctl.settings import Ledger
@@ -136,7 +137,7 @@ def journal_start(ledger: Ledger) -> dt.date | None:
                 continue
             try:
                 ts = _ts_decoder.decode(raw).ts
-            except msgspec.DecodeError:
+            except E.DECODE_ERRORS:
                 continue
             if ts.tzinfo is not None and (first is None or ts < first):
                 first = ts

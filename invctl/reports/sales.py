@@ -238,7 +238,7 @@ def returns_needing_sales(ledger: Ledger, attr: str | None) -> set[int]:
     for _, _, raw in find_lines(ledger, b'"returned"'):
         try:
             r = _return_decoder.decode(raw)
-        except msgspec.DecodeError:
+        except E.DECODE_ERRORS:
             continue  # the replay reports it
         if r.type != "returned" or r.order is None or r.sku is None:
             continue
