@@ -112,6 +112,10 @@ def _resolve(ledger: Ledger, rev: str) -> str:
 
 
 def _wanted(rel: str) -> bool:
+    # git never stores "..", "." or empty path parts, but a crafted tree object could: such
+    # a path would be written outside the temporary folder.
+    if any(part in ("", ".", "..") for part in rel.split("/")):
+        return False
     return rel in LEDGER_FILES or (rel.startswith("journal/") and rel.endswith(".jsonl"))
 
 

@@ -202,3 +202,13 @@ def test_git_missing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     r = shop.run("diff", "HEAD")
     assert r.code == 1
     assert r.err.strip().splitlines() == ["error: git is not installed (or not on PATH); `invctl diff` needs it to read revisions"]
+
+
+def test_paths_that_would_leave_the_temporary_folder_are_skipped() -> None:
+    """Pass: only plain ledger paths are written out of a tree (a crafted tree object could
+    name journal/../../x)."""
+    from invctl.gitdiff import _wanted
+
+    assert _wanted("journal/2026/2026-11.jsonl") and _wanted("items.toml")
+    for bad in ("journal/../../x.jsonl", "journal/./2026.jsonl", "journal//x.jsonl", "journal/2026/../../../etc/x.jsonl"):
+        assert not _wanted(bad), bad
