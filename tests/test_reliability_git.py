@@ -339,6 +339,19 @@ def test_hook_lets_a_clean_ledger_through(tmp_path: Path) -> None:
     assert head(repo) != before
 
 
+def test_hook_check_options_strict_refuses_warnings(tmp_path: Path) -> None:
+    """A warning (a sale that takes stock below zero, recorded with --allow-negative) passes
+    the hook by default and is refused with CHECK_OPTIONS=--strict, named at file:line."""
+    repo, ledger = ledger_repo(tmp_path)
+    inv(ledger, "sell", "TEE-M", "12", "--price", "19.90", "--at", "2026-11-03T10:00", "--allow-negative")
+    git(repo, "add", "-A")
+    before = head(repo)
+    strict = commit(repo, CHECK_OPTIONS="--strict")
+    assert strict.returncode != 0 and head(repo) == before
+    assert "journal/2026/2026-11.jsonl:2: warning: TEE-M at main goes negative (-2)" in strict.stderr + strict.stdout
+    assert commit(repo).returncode == 0 and head(repo) != before
+
+
 def test_hook_refuses_bad_lines_and_lists_them_all(tmp_path: Path) -> None:
     """Two different bad lines staged (a line that is not JSON, and a copy of an event,
     i.e. a duplicate id): git refuses the commit, HEAD does not move, and the hook's output
