@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 
 from invctl import events as E
+from invctl import rawcheck
 from invctl.catalog import ID_PATTERN, ID_RULE
 from invctl.errors import Problem, Refused
 from invctl.journal import (
@@ -64,15 +65,15 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
         month = file_month(path)
         read = FileRead.read(path)
         # Whole-file scans first: a clean file (the usual case) costs no work per line.
-        repeats = E.keys_may_repeat(read.data)
-        controls = E.may_hold_control(read.data) or b"\xc2" in read.data  # \xc2: raw U+0080..U+009F
+        repeats = rawcheck.keys_may_repeat(read.data)
+        controls = rawcheck.may_hold_control(read.data) or b"\xc2" in read.data  # \xc2: raw U+0080..U+009F
         for line, raw in read.lines():
             if controls:
-                why = E.control_problem(raw)
+                why = rawcheck.control_problem(raw)
                 if why is not None:
                     problems.append(Problem(rel, line, why))
             if repeats:
-                twice = E.repeated_key(raw)
+                twice = rawcheck.repeated_key(raw)
                 if twice is not None:
                     problems.append(Problem(rel, line, f"key {_quoted(twice)} appears twice; JSON readers keep only the "
                                                        "last value (invctl stock too): remove one of them"))
@@ -105,7 +106,7 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
             sku = getattr(ev, "sku", None)
             if sku is not None:
                 if not ID_PATTERN.fullmatch(sku):
-                    add(f"SKU {E.shown(sku)} is not valid: use {ID_RULE}")
+                    add(f"SKU {rawcheck.shown(sku)} is not valid: use {ID_RULE}")
                 elif catalog_items and sku not in catalog_items:
                     add(f"unknown SKU {sku!r}: not in items.toml; add it with `invctl item add {sku} --name ...`")
             for key in _MONEY_KEYS:
@@ -124,12 +125,12 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
                     continue
                 if not ID_PATTERN.fullmatch(where):
                     # A path-like name ("../x", "a/b") is not a place; writers never write one.
-                    add(f"location {E.shown(where)} is not valid: use {ID_RULE}, and list it in invctl.toml")
+                    add(f"location {rawcheck.shown(where)} is not valid: use {ID_RULE}, and list it in invctl.toml")
                 else:
                     add(f"location {where!r} is not listed in invctl.toml (locations = [...])", "warning")
             supplier = getattr(ev, "supplier", None)
             if supplier is not None and suppliers and supplier not in suppliers:
-                add(f"unknown supplier {E.shown(supplier)}: not in suppliers.toml", "warning")
+                add(f"unknown supplier {rawcheck.shown(supplier)}: not in suppliers.toml", "warning")
     voided: dict[str, tuple[str, int]] = {}
     for rel, line, ev in voids:
         if ev.target not in seen_ids:
@@ -144,7 +145,7 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
     state = replay(ledger)
     problems.extend(state.problems)
     # A message that quotes a 100 KB value (a SKU, a supplier) is not one readable line.
-    problems = [p if len(p.message) <= 300 else Problem(p.path, p.line, E.shorten(p.message), p.severity)
+    problems = [p if len(p.message) <= 300 else Problem(p.path, p.line, rawcheck.shorten(p.message), p.severity)
                 for p in problems]
     return sorted(set(problems), key=_order)
 

@@ -7,8 +7,8 @@ import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
 from invctl.errors import Refused
-from invctl.events import has_control
 from invctl.numbers import Number, TooLarge, decimals_of, parse_decimal, round_money
+from invctl.rawcheck import has_control
 from invctl.settings import Ledger
 
 LIMIT = 10**12  # quantities and unit amounts typed on the command line stay below this

@@ -24,6 +24,7 @@ from typing import Any
 import msgspec
 
 from invctl import events as E
+from invctl import rawcheck
 from invctl.errors import Problem
 from invctl.files import make_dirs, write_atomic
 from invctl.fold import _HANDLERS, Effect, Observer, POLine, Source, State
@@ -364,7 +365,7 @@ class _Run:
         try:
             evs: list[Any] = self.decode_lines(chunk)
             if len(evs) == lines:  # no blank line: the i-th event is the i-th line
-                if E.may_hold_control(chunk.obj, chunk.nbytes):
+                if rawcheck.may_hold_control(chunk.obj, chunk.nbytes):
                     self._controls(chunk.obj, chunk.nbytes, path, first, evs)
                 return evs
         except (msgspec.DecodeError, UnicodeDecodeError):
@@ -380,7 +381,7 @@ class _Run:
                 if raw.strip():
                     problems.append(decode_error(self.state.ledger.rel(path), line, exc))
                 continue
-            why = E.control_problem(raw, c1=False) if E.may_hold_control(raw) else None
+            why = rawcheck.control_problem(raw, c1=False) if rawcheck.may_hold_control(raw) else None
             if why is not None:
                 problems.append(Problem(self.state.ledger.rel(path), line, why))
                 ev = None
@@ -391,7 +392,7 @@ class _Run:
         """Leave out (and report) the lines of ``data[:end]`` holding a control character.
 
         Only the lines with a backslash or a DEL byte are looked at (see
-        E.may_hold_control); clean journals have none.
+        rawcheck.may_hold_control); clean journals have none.
         """
         marks = sorted({*_lines_at(data, b"\\", end), *_lines_at(data, b"\x7f", end)})
         line, counted = first, 0
@@ -399,7 +400,7 @@ class _Run:
             line += data.count(b"\n", counted, start)
             counted = start
             stop = data.find(b"\n", start, end)
-            why = E.control_problem(bytes(data[start:stop]), c1=False)
+            why = rawcheck.control_problem(bytes(data[start:stop]), c1=False)
             if why is not None:
                 self.state.problems.append(Problem(self.state.ledger.rel(path), line, why))
                 evs[line - first] = None
