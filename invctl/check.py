@@ -27,7 +27,6 @@ from invctl.journal import (
     locked,
     set_aside_torn,
 )
-from invctl.numbers import decimals_of, parse_decimal
 from invctl.replay import replay
 from invctl.schema import keys
 from invctl.settings import Ledger, Settings
@@ -111,14 +110,10 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
                     add(f"unknown SKU {sku!r}: not in items.toml; add it with `invctl item add {sku} --name ...`")
             for key in _MONEY_KEYS:
                 value = getattr(ev, key, None)
-                if isinstance(value, str):
-                    try:
-                        amount = parse_decimal(value)
-                    except ValueError as exc:
-                        add(f"{key}: {exc}")
-                        continue
-                    if decimals_of(amount) > places:
-                        add(f"{key} {value} has more than {places} decimals ({ledger.settings.currency}); round it")
+                # The decoder let only plain decimals through (events.DECIMAL): the digits
+                # after the point are the decimals, trailing zeros included, as in Decimal.
+                if value is not None and (dot := value.find(".")) >= 0 and len(value) - dot - 1 > places:
+                    add(f"{key} {value} has more than {places} decimals ({ledger.settings.currency}); round it")
             for key in ("loc", "from_", "to"):
                 where = getattr(ev, key, None)
                 if where is None or where in locations:
