@@ -156,7 +156,8 @@ def collect(ledger: Ledger, *, as_of: dt.datetime | None = None, days: int = 90,
     from invctl import alerts as A
     from invctl.replay import replay
     from invctl.reports import alerts as R
-    from invctl.reports.sales import Collector, returns_needing_sales
+    from invctl.reports.saleparts import returns_needing_sales
+    from invctl.reports.sales import Collector
     from invctl.reports.stock import stock_report
 
     tz = ledger.settings.tz

@@ -31,6 +31,7 @@ from invctl.cli.report_sales import customers, margin, sales
 from invctl.create import init_ledger
 from invctl.events import to_line
 from invctl.reports import customers as C
+from invctl.reports import periods as P
 from invctl.reports import sales as S
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -620,26 +621,26 @@ def test_order_lines_count_once_within_the_window(tmp_path: Path) -> None:
 
 
 def test_sparkline_and_bar() -> None:
-    assert S.sparkline([0, 1, 2, 4]) == " ▃▅█"
-    assert S.sparkline([0, 0]) == "  "
-    assert S.sparkline([-3, 5]) == " █"
-    assert S.bar(10, 10, width=4) == "████"
-    assert S.bar(5, 10, width=3) == "█▌"
-    assert S.bar(0, 10) == S.bar(-1, 10) == ""
+    assert P.sparkline([0, 1, 2, 4]) == " ▃▅█"
+    assert P.sparkline([0, 0]) == "  "
+    assert P.sparkline([-3, 5]) == " █"
+    assert P.bar(10, 10, width=4) == "████"
+    assert P.bar(5, 10, width=3) == "█▌"
+    assert P.bar(0, 10) == P.bar(-1, 10) == ""
 
 
 def test_periods() -> None:
-    assert S.period_label("week", dt.date(2026, 12, 31)) == "2026-W53"
-    assert S.period_label("week", dt.date(2027, 1, 4)) == "2027-W01"
-    assert S.period_label("quarter", dt.date(2026, 11, 5)) == "2026-Q4"
-    assert S.next_period("quarter", dt.date(2026, 11, 5)) == dt.date(2027, 1, 1)
-    assert S.next_period("week", dt.date(2026, 10, 25)) == dt.date(2026, 10, 26)  # a Sunday
-    assert S.periods("month", dt.date(2026, 1, 31), dt.date(2026, 3, 1)) == ["2026-01", "2026-02", "2026-03"]
-    assert S.periods("week", dt.date(2026, 10, 1), dt.date(2026, 10, 31))[0] == "2026-W40"
-    assert [S.trend_unit(dt.date(2026, 1, 1), dt.date(2026, 1, d)) for d in (31,)] == ["day"]
-    assert S.trend_unit(dt.date(2026, 1, 1), dt.date(2026, 6, 30)) == "week"
-    assert S.trend_unit(dt.date(2026, 1, 1), dt.date(2028, 12, 31)) == "month"
-    assert S.trend_unit(dt.date(2020, 1, 1), dt.date(2028, 12, 31)) == "quarter"
+    assert P.period_label("week", dt.date(2026, 12, 31)) == "2026-W53"
+    assert P.period_label("week", dt.date(2027, 1, 4)) == "2027-W01"
+    assert P.period_label("quarter", dt.date(2026, 11, 5)) == "2026-Q4"
+    assert P.next_period("quarter", dt.date(2026, 11, 5)) == dt.date(2027, 1, 1)
+    assert P.next_period("week", dt.date(2026, 10, 25)) == dt.date(2026, 10, 26)  # a Sunday
+    assert P.periods("month", dt.date(2026, 1, 31), dt.date(2026, 3, 1)) == ["2026-01", "2026-02", "2026-03"]
+    assert P.periods("week", dt.date(2026, 10, 1), dt.date(2026, 10, 31))[0] == "2026-W40"
+    assert [P.trend_unit(dt.date(2026, 1, 1), dt.date(2026, 1, d)) for d in (31,)] == ["day"]
+    assert P.trend_unit(dt.date(2026, 1, 1), dt.date(2026, 6, 30)) == "week"
+    assert P.trend_unit(dt.date(2026, 1, 1), dt.date(2028, 12, 31)) == "month"
+    assert P.trend_unit(dt.date(2020, 1, 1), dt.date(2028, 12, 31)) == "quarter"
 
 
 def test_trend_shows_the_periods_of_the_range() -> None:

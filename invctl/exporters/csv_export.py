@@ -230,7 +230,7 @@ class _SalesRows:
     def __init__(self, ledger: Ledger, out: IO[str], start: dt.datetime | None):
         import csv
 
-        from invctl.reports.sales import Prices, Sales, returns_needing_sales
+        from invctl.reports.saleparts import Prices, Sales, returns_needing_sales
 
         self.w = csv.writer(out, lineterminator="\n")
         self.w.writerow(SALES_COLUMNS)

@@ -40,16 +40,9 @@ from invctl.costing import ZERO
 from invctl.numbers import Number
 from invctl.replay import Effect, Source, State, replay
 from invctl.reports import Column, Report
-from invctl.reports.sales import (
-    Clock,
-    Orders,
-    Prices,
-    Sales,
-    cut_note,
-    qty_of,
-    report_notes,
-    returns_needing_sales,
-)
+from invctl.reports.periods import Clock
+from invctl.reports.saleparts import Orders, Prices, Sales, qty_of, returns_needing_sales
+from invctl.reports.sales import cut_note, report_notes
 from invctl.settings import Ledger
 
 SEGMENTS = ("champions", "loyal", "new", "promising", "at_risk", "lapsing")

@@ -26,8 +26,9 @@ quarter or year of the period, whichever gives at most about three dozen points;
 ``--by day|week|month`` it is a bar per row.
 
 Everything is collected in one pass (Collector, an observer on the replay); memory grows with
-the rows (groups, and their trend periods), not with the events. customers.py reuses the
-pieces (Clock, Orders, Prices, Sales).
+the rows (groups, and their trend periods), not with the events. The periods and charts are
+in periods.py, what is remembered of sales for orders and returns in saleparts.py (both
+shared with customers.py, the dashboard and the CSV export).
 """
 
 from __future__ import annotations
@@ -43,9 +44,19 @@ import msgspec
 
 from invctl import events as E
 from invctl.costing import ZERO
-from invctl.numbers import Number, parse_money, parse_qty
+from invctl.numbers import Number, parse_qty
 from invctl.replay import Effect, Source, State, replay
 from invctl.reports import Column, Report
+from invctl.reports.periods import (
+    ADVERB,
+    Clock,
+    bar,
+    next_period,
+    periods,
+    sparkline,
+    trend_unit,
+)
+from invctl.reports.saleparts import Orders, Prices, Sales, qty_of, returns_needing_sales
 from invctl.settings import Ledger
 
 GROUPS = ("sku", "category", "channel", "customer", "region", "day", "week", "month")
@@ -57,257 +68,6 @@ HUNDRED = Decimal(100)
 _HEADERS = {"sku": "SKU", "category": "Category", "channel": "Channel", "customer": "Customer",
             "region": "Region", "day": "Day", "week": "Week", "month": "Month"}
 _ATTR = ("channel", "customer", "region")  # keys a return may take from its order's sale
-
-
-# --- periods and charts ---------------------------------------------------------------------
-
-_ADVERB = {"day": "Daily", "week": "Weekly", "month": "Monthly", "quarter": "Quarterly", "year": "Yearly"}
-
-
-def period_label(unit: str, d: dt.date) -> str:
-    """The name of the day, ISO week, month, quarter or year a day falls in."""
-    if unit == "day":
-        return d.isoformat()
-    if unit == "week":
-        iso = d.isocalendar()
-        return f"{iso.year}-W{iso.week:02d}"
-    if unit == "month":
-        return f"{d.year}-{d.month:02d}"
-    if unit == "quarter":
-        return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
-    return str(d.year)
-
-
-def next_period(unit: str, d: dt.date) -> dt.date:
-    """The first day of the period after the one ``d`` falls in (``date.max`` after the last
-    period of year 9999, which a journal line may hold)."""
-    try:
-        if unit == "day":
-            return d + dt.timedelta(days=1)
-        if unit == "week":
-            return d + dt.timedelta(days=7 - d.weekday())
-        if unit == "year":
-            return dt.date(d.year + 1, 1, 1)
-        months = 1 if unit == "month" else 3 - (d.month - 1) % 3
-        m = d.month - 1 + months
-        return dt.date(d.year + m // 12, m % 12 + 1, 1)
-    except (OverflowError, ValueError):
-        return dt.date.max
-
-
-def trend_unit(first: dt.date, last: dt.date) -> str:
-    """The period of the trend chart: the finest that gives at most about three dozen points."""
-    days = (last - first).days + 1
-    if days <= 31:
-        return "day"
-    if days <= 26 * 7:
-        return "week"
-    months = (last.year - first.year) * 12 + last.month - first.month + 1
-    if months <= 36:
-        return "month"
-    return "quarter" if months <= 36 * 3 else "year"
-
-
-def periods(unit: str, first: dt.date, last: dt.date) -> list[str]:
-    """The labels of the periods from the one of ``first`` to the one of ``last``."""
-    labels = []
-    d = first
-    while d <= last:
-        labels.append(period_label(unit, d))
-        if d == dt.date.max:
-            break
-        d = next_period(unit, d)
-    if labels and labels[-1] != period_label(unit, last):
-        labels.append(period_label(unit, last))
-    return labels
-
-
-class Clock:
-    """The period (an index into ``labels``) of event times, in the ledger's time zone.
-
-    The replay hands events over in time order, so the end of the current period answers
-    almost every call without a time-zone conversion (kept in the events' own tzinfo, which
-    compares without computing offsets)."""
-
-    def __init__(self, unit: str, tz: dt.tzinfo):
-        self.unit = unit
-        self.tz = tz
-        self.labels: list[str] = []
-        self.day: dt.date = dt.date.min  # the first day of the current period
-        self._ids: dict[str, int] = {}
-        self._tzinfo: Any = None
-        self._end: Any = None
-        self._id = -1
-
-    def __call__(self, ts: dt.datetime) -> int:
-        if ts.tzinfo is self._tzinfo and ts < self._end:
-            return self._id
-        d = ts.astimezone(self.tz).date()
-        label = period_label(self.unit, d)
-        nxt = next_period(self.unit, d)
-        self._tzinfo = ts.tzinfo
-        try:
-            self._end = dt.datetime(nxt.year, nxt.month, nxt.day, tzinfo=self.tz).astimezone(ts.tzinfo)
-        except OverflowError:  # the last days of year 9999: work the period out on every call
-            self._end = ts
-        i = self._ids.get(label)
-        if i is None:
-            i = self._ids[label] = len(self.labels)
-            self.labels.append(label)
-        self._id = i
-        self.day = d
-        return i
-
-
-SPARKS = "▁▂▃▄▅▆▇█"
-EIGHTHS = " ▏▎▍▌▋▊▉"
-
-
-def sparkline(values: list[float]) -> str:
-    """One character per value, scaled to the largest: a blank for nothing (or less)."""
-    top = max(values, default=0.0)
-    if top <= 0:
-        return " " * len(values)
-    return "".join(" " if v <= 0 else SPARKS[min(7, int(v / top * 8))] for v in values)
-
-
-def bar(value: float, top: float, width: int = 24) -> str:
-    """A horizontal bar of ``value`` against ``top``, to an eighth of a character."""
-    if top <= 0 or value <= 0:
-        return ""
-    eighths = round(value / top * width * 8)
-    return "█" * (eighths // 8) + (EIGHTHS[eighths % 8] if eighths % 8 else "")
-
-
-class Orders:
-    """Which orders were counted, per group: remembered for 31 to 62 days, so memory stays
-    flat however long the journal (lines of one order are recorded within days of each
-    other; two lines of one ref more than 31 days apart may count as two orders).
-
-    Keys are ints: the hash of the order ref shifted left 32 bits, plus the group's index.
-    Callers test ``recent`` then ``older`` after ``turn`` when ``until`` has passed (as
-    ``first_time`` does; the hot loops inline it)."""
-
-    WINDOW = dt.timedelta(days=31)
-    TOTAL = 0xFFFFFFFF  # the group index of "all groups"
-
-    def __init__(self) -> None:
-        self.recent: set[int] = set()
-        self.older: set[int] = set()
-        self.until = dt.datetime.min.replace(tzinfo=dt.UTC)  # when recent becomes older
-
-    def turn(self, ts: dt.datetime) -> None:
-        """Start a new window at ``ts``: the last one becomes the older (forgotten too when
-        it ended more than a window ago)."""
-        self.older = self.recent if ts < self.until + self.WINDOW else set()
-        self.recent = set()
-        self.until = ts + self.WINDOW
-
-    def first_time(self, key: int, ts: dt.datetime) -> bool:
-        """Whether this key is new (and remember it)."""
-        if ts >= self.until:
-            self.turn(ts)
-        if key in self.recent:
-            return False
-        self.recent.add(key)
-        return key not in self.older
-
-
-# --- what a return needs from its order's sale ----------------------------------------------
-
-
-class _ReturnKeys(msgspec.Struct, gc=False):
-    type: str
-    sku: str | None = None
-    order: str | None = None
-    refund: str | None = None
-    channel: str | None = None
-    customer: str | None = None
-
-
-_return_decoder = msgspec.json.Decoder(_ReturnKeys)
-
-
-def returns_needing_sales(ledger: Ledger, attr: str | None) -> set[int]:
-    """Hashes of the orders of the returns that need their sale: for the price (no
-    ``refund``) or for ``attr`` (a return has no ``region``; it may lack ``channel`` or
-    ``customer``). A byte search: only the lines mentioning "returned" are decoded."""
-    from invctl.journal import find_lines
-
-    need: set[int] = set()
-    for _, _, raw in find_lines(ledger, b'"returned"'):
-        try:
-            r = _return_decoder.decode(raw)
-        except E.DECODE_ERRORS:
-            continue  # the replay reports it
-        if r.type != "returned" or r.order is None or r.sku is None:
-            continue
-        if r.refund is None or (attr is not None and getattr(r, attr, None) is None):
-            need.add(hash(r.order))
-    return need
-
-
-class Sales:
-    """The sales of the orders that returns need (``need``: hashes of their refs), per
-    (order, sku): units, amount, channel, customer, region."""
-
-    __slots__ = ("need", "seen")
-
-    def __init__(self, need: set[int]):
-        self.need = need
-        self.seen: dict[tuple[str, str], list[Any]] = {}
-
-    def sold(self, ev: E.Sold, qty: Number, amount: Decimal) -> None:
-        order = ev.order
-        if order is None or hash(order) not in self.need:  # a str caches its hash: cheap
-            return
-        key = (order, ev.sku)
-        sale = self.seen.get(key)
-        if sale is None:
-            sale = self.seen[key] = [0, ZERO, None, None, None]
-        sale[0] += qty
-        sale[1] += amount
-        sale[2], sale[3], sale[4] = ev.channel, ev.customer, ev.region
-
-    def of(self, ev: E.Returned) -> list[Any] | None:
-        if ev.order is None or not self.seen:
-            return None
-        return self.seen.get((ev.order, ev.sku))
-
-
-class Prices:
-    """Decimal prices and refunds, parsed once per distinct string; catalog prices for returns."""
-
-    def __init__(self, ledger: Ledger):
-        self.cache: dict[str, Decimal] = {}
-        try:
-            items = ledger.catalog.items
-        except Exception:  # a broken catalog must not stop a report from the journal
-            items = {}
-        self.items: dict[str, Any] = items
-        self.unvalued = 0  # returns without refund, sale price or catalog price
-
-    def __call__(self, text: str) -> Decimal:
-        d = self.cache.get(text)
-        if d is None:
-            d = self.cache[text] = parse_money(text)
-        return d
-
-    def refund(self, ev: E.Returned, sale: list[Any] | None) -> Decimal:
-        """The unit refund of a return: its own, else its sale's price, else the catalog's."""
-        if ev.refund is not None:
-            return self(ev.refund)
-        if sale is not None and sale[0]:
-            return Decimal(sale[1] / sale[0])
-        item = self.items.get(ev.sku)
-        if item is not None and item.price is not None:
-            return Decimal(item.price)
-        self.unvalued += 1
-        return ZERO
-
-
-def qty_of(value: object) -> Number:
-    return value if type(value) is int else parse_qty(value)
 
 
 # --- the observer ---------------------------------------------------------------------------
@@ -699,7 +459,7 @@ def _trend_column(col: Collector, what: str) -> list[Column]:
     if col.by in TIME_GROUPS:
         return [Column("trend", "", wrap=False)]
     unit = col.trend_clock.unit if col.trend_clock is not None else "month"
-    return [Column("trend", f"{_ADVERB[unit]} {what}".strip(), wrap=False)]
+    return [Column("trend", f"{ADVERB[unit]} {what}".strip(), wrap=False)]
 
 
 def _sum(groups: list[Group], attr: str) -> Any:
