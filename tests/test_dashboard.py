@@ -1,4 +1,4 @@
-"""`invctl report html`: the dashboard page (invctl/dashboard.py, invctl/cli/report_html.py).
+"""`invctl report html`: the dashboard page (invctl/dashboard.py, dashboard_html.py, cli/report_html.py).
 
 Fast tests parse the HTML with the standard library and check it against the reports it
 summarizes. Browser tests render it in headless Chromium at phone and desktop widths and
@@ -27,6 +27,7 @@ import typer
 from typer.testing import CliRunner
 
 from invctl import dashboard as D
+from invctl import dashboard_html as H
 from invctl.catalog import add_entry
 from invctl.cli.main import Group
 from invctl.cli.main import app as main_app
@@ -326,12 +327,12 @@ def test_an_empty_ledger_gives_a_page_of_zeros(tmp_path: Path) -> None:
 
 
 def test_chart_ticks_are_round_and_cover_the_values() -> None:
-    assert D._ticks(0, 1234) == [0, 500, 1000, 1500]
-    assert D._ticks(-30, 70) == [-50, -25, 0, 25, 50, 75]
-    assert D._ticks(0, 0.8) == [0, 0.2, 0.4, 0.6, 0.8]
-    assert D._Fmt.short(Decimal("1500")) == "1.5k"
-    assert D._Fmt.short(Decimal("25000")) == "25k"
-    assert D._Fmt.short(Decimal("0.5")) == "0.5"
+    assert H._ticks(0, 1234) == [0, 500, 1000, 1500]
+    assert H._ticks(-30, 70) == [-50, -25, 0, 25, 50, 75]
+    assert H._ticks(0, 0.8) == [0, 0.2, 0.4, 0.6, 0.8]
+    assert H._Fmt.short(Decimal("1500")) == "1.5k"
+    assert H._Fmt.short(Decimal("25000")) == "25k"
+    assert H._Fmt.short(Decimal("0.5")) == "0.5"
 
 
 def _dashboard(alerts: list[D.AlertRow]) -> D.Dashboard:
@@ -345,16 +346,16 @@ def test_many_alerts_fold_away_all_but_the_critical_and_the_first_warnings() -> 
     def rows(sev: str, n: int) -> list[D.AlertRow]:
         return [D.AlertRow(sev, "kind", f"{sev}-{i}", None, "main", f"{sev} number {i}") for i in range(n)]
 
-    text = D.page(_dashboard(rows("critical", 12) + rows("warning", 30) + rows("info", 5)))
-    assert text == D.page(_dashboard(rows("critical", 12) + rows("warning", 30) + rows("info", 5))), "pure"
+    text = H.page(_dashboard(rows("critical", 12) + rows("warning", 30) + rows("info", 5)))
+    assert text == H.page(_dashboard(rows("critical", 12) + rows("warning", 30) + rows("info", 5))), "pure"
     alerts = text.split('id="alerts"')[1].split("</section>")[0]
     open_part, _, folded = alerts.partition("<details>")
     assert open_part.count('class="critical"') == 12 and open_part.count('class="warning"') == 10
     assert "<summary>20 more warning alerts</summary>" in folded and "<summary>5 info alerts</summary>" in folded
     assert '12 critical, 30 warning, 5 info' in alerts
-    text = D.page(_dashboard(rows("warning", 12) + rows("info", 2)))
+    text = H.page(_dashboard(rows("warning", 12) + rows("info", 2)))
     assert "<details>" not in text.split('id="alerts"')[1].split("</section>")[0], "folding one or two saves nothing"
-    text = D.page(_dashboard(rows("warning", 150)))
+    text = H.page(_dashboard(rows("warning", 150)))
     assert "… and 50 more warning alerts: run <code>invctl alerts</code>" in text
 
 

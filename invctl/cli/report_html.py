@@ -37,7 +37,7 @@ def html(
     import sys
     from pathlib import Path
 
-    from invctl import dashboard, inputs
+    from invctl import dashboard, dashboard_html, inputs
     from invctl.errors import Refused
     from invctl.render import message
 
@@ -53,7 +53,7 @@ def html(
     data = dashboard.collect(led, as_of=until, days=days, top=top)
     for note in data.notes:
         message(f"warning: {note}")
-    text = dashboard.page(data)
+    text = dashboard_html.page(data)
     if target is None:
         sys.stdout.write(text)
         sys.stdout.flush()
