@@ -55,6 +55,7 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
     # first seen, packed in one int (a dict of 1M strings and tuples took 280 MB). Equal
     # hashes are confirmed by reading the first line again (_same_id).
     first_seen: dict[int, int] = {}
+    first_ref: dict[int, int] = {}  # (type, ref, sku) of events with a ref, packed likewise
     voids: list[tuple[str, int, E.Voided]] = []
     targets = _void_targets(ledger)
     target_kinds: dict[str, str] = {}  # the kind of each event a void names
@@ -90,10 +91,26 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
 
             h = hash(ev.id)
             first = first_seen.get(h)
+            copy = False
             if first is None:
                 first_seen[h] = fi << 32 | line
             elif _same_id(files[first >> 32], first & 0xFFFFFFFF, ev.id):
                 add(f"duplicate id {ev.id} (first on {rels[first >> 32]}:{first & 0xFFFFFFFF}); remove one of the two lines")
+                copy = True
+            if ev.ref is not None and not copy and ev.id not in targets and not isinstance(ev, E.Voided):
+                # Writers take (type, ref, sku) for "recorded already"; two events with one such
+                # key come from the same import or command on two clones, merged: both count.
+                same = (type(ev).__struct_config__.tag, ev.ref, getattr(ev, "sku", None))
+                h = hash(same)
+                first = first_ref.get(h)
+                if first is None:
+                    first_ref[h] = fi << 32 | line
+                else:
+                    other = _event_at(files[first >> 32], first & 0xFFFFFFFF)
+                    if other is not None and (type(other).__struct_config__.tag, other.ref, getattr(other, "sku", None)) == same:
+                        add(f"{same[0]} event with ref {rawcheck.shown(ev.ref)} for {same[2]} again (first on {rels[first >> 32]}:"
+                            f"{first & 0xFFFFFFFF}, {other.id}): both count; the same import or command on two clones? "
+                            f"Void one of them: invctl void {ev.id} --reason \"recorded twice\"")
             if ev.id in targets:
                 target_kinds[ev.id] = type(ev).__struct_config__.tag
                 seen_ids.add(ev.id)
@@ -167,13 +184,19 @@ def _void_targets(ledger: Ledger) -> set[str]:
 def _same_id(path: Path, line: int, event_id: str) -> bool:
     """Whether the line at ``path:line`` has id ``event_id`` (two ids with one hash are
     rare; duplicates, when there are any, are few)."""
+    ev = _event_at(path, line)
+    return ev is not None and ev.id == event_id
+
+
+def _event_at(path: Path, line: int) -> E.Event | None:
+    """The event on ``path:line`` (read again: only for the rare second look)."""
     for n, raw in FileRead.read(path).lines():
         if n == line:
             try:
-                return E.decoder.decode(raw).id == event_id
-            except (msgspec.DecodeError, UnicodeDecodeError):
-                return False
-    return False
+                return E.decoder.decode(raw)
+            except E.DECODE_ERRORS:
+                return None
+    return None
 
 
 def _quoted(key: str) -> str:

@@ -322,6 +322,33 @@ def test_a_duplicate_id(shop: Shop) -> None:
     assert json.loads(shop.ok("stock", "TEE-M", "--format", "json"))[0]["on_hand"] == 10  # counted once
 
 
+def test_the_same_type_ref_and_sku_twice(shop: Shop) -> None:
+    """Two events that writers would take for one ((type, ref, sku), e.g. one import run on
+    two clones, merged) both count: check names the second; a copied line (same id) is only
+    a duplicate id; the same ref for another SKU or another type is fine; a voided copy is
+    not reported."""
+    path = shop.root / NOV
+    path.parent.mkdir(parents=True)
+    ref = GOOD.replace('"by":"tester"', '"by":"tester","ref":"po-7"')
+    again = ref.replace("01KA0000000000000000000001", "01KA0000000000000000000002")
+    milk = ref.replace("01KA0000000000000000000001", "01KA0000000000000000000003").replace("TEE-M", "MILK")
+    counted = ref.replace("01KA0000000000000000000001", "01KA0000000000000000000004").replace(
+        '"type":"received"', '"type":"counted"').replace(',"cost":"6.20"', "")
+    path.write_text(f"{ref}\n{again}\n{ref}\n{milk}\n{counted}\n")
+    r = shop.run("check")
+    assert r.code == 1
+    assert r.out.splitlines()[:2] == [
+        f"{NOV}:2: received event with ref 'po-7' for TEE-M again (first on {NOV}:1, 01KA0000000000000000000001): both "
+        "count; the same import or command on two clones? Void one of them: invctl void 01KA0000000000000000000002 "
+        '--reason "recorded twice"',
+        f"{NOV}:3: duplicate id 01KA0000000000000000000001 (first on {NOV}:1); remove one of the two lines",
+    ]
+    assert "2 error(s)" in r.err + r.out
+    shop.ok("void", "01KA0000000000000000000002", "--reason", "recorded twice")
+    r = shop.run("check")
+    assert f"{NOV}:2:" not in r.out and "again" not in r.out
+
+
 def test_unknown_sku_and_void_target_in_the_journal(shop: Shop) -> None:
     path = shop.root / NOV
     path.parent.mkdir(parents=True)

@@ -229,6 +229,35 @@ def test_without_the_union_rule_the_same_appends_conflict(tmp_path: Path) -> Non
         assert f"{MONTH}:{n}: not valid JSON" in check.stdout, check.stdout
 
 
+def test_the_same_import_on_two_clones_is_caught_after_the_merge(tmp_path: Path) -> None:
+    """Both clones record the same web-shop order line (same type, ref and SKU: what an
+    import of the same export does) before they merge. Each side was right, and the merge
+    keeps both lines (different ids): both count. `invctl check` names the second with the
+    first's file:line and exits 1 (so the pre-merge-commit hook stops such a merge); after
+    `invctl void` of one of them, check passes and stock counts the sale once."""
+    origin = make_origin(tmp_path)
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    sku = sorted(CATALOG_COST)[0]
+    sale = ["sell", sku, "2", "--price", "9.90", "--ref", "shopify:#1001:1", "--at", "2026-11-05T10:00"]
+    first, second = inv(a, *sale), inv(b, *sale)
+    assert first != second
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    assert stock(b)[(sku, "main")][0] == 1000 - 4  # both count
+    check = inv_run(b, "check")
+    assert check.returncode == 1
+    [problem] = check.stdout.splitlines()
+    assert re.fullmatch(rf"{MONTH}:\d+: sold event with ref 'shopify:#1001:1' for {sku} again \(first on {MONTH}:\d+, "
+                        rf"({first}|{second})\): both count; the same import or command on two clones\? "
+                        rf"Void one of them: invctl void ({first}|{second}) --reason \"recorded twice\"", problem), problem
+    later = re.findall(r"invctl void (\S+)", problem)[0]
+    inv(b, "void", later, "--reason", "recorded twice")
+    assert inv_run(b, "check").returncode == 0
+    assert stock(b)[(sku, "main")][0] == 1000 - 2
+
+
 @pytest.mark.parametrize("torn_side", ["pushing", "merging"])
 def test_a_committed_torn_line_is_reported_after_the_merge(tmp_path: Path, torn_side: str) -> None:
     """One clone commits a month file whose last event was cut in half (a crash in the
