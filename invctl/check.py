@@ -8,6 +8,7 @@ locations, lines in the right month file).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,7 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
     # first seen, packed in one int (a dict of 1M strings and tuples took 280 MB). Equal
     # hashes are confirmed by reading the first line again (_same_id).
     first_seen: dict[int, int] = {}
+    orders: dict[str, tuple[dt.datetime, str, str, int]] = {}  # PO id -> when, supplier, where first
     first_ref: dict[int, int] = {}  # (type, ref, sku) of events with a ref, packed likewise
     voids: list[tuple[str, int, E.Voided]] = []
     targets = _void_targets(ledger)
@@ -119,6 +121,14 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
             if isinstance(ev, E.Voided):
                 voids.append((rel, line, ev))
                 continue
+            if isinstance(ev, E.Ordered) and ev.id not in targets:
+                # `order create` writes all lines of a PO at once; lines of one id at another
+                # time or for another supplier are a second order: two clones gave one id.
+                placed = orders.setdefault(ev.po, (ev.ts, ev.supplier, rel, line))
+                if placed[:2] != (ev.ts, ev.supplier):
+                    add(f"PO {rawcheck.shown(ev.po)} was created twice: this line ({ev.supplier}, {ev.ts.isoformat()}) and "
+                        f"{placed[2]}:{placed[3]} ({placed[1]}, {placed[0].isoformat()}) share the id (two clones on one "
+                        f"day?); void this order's lines (invctl void {ev.id} ...) and create it again")
             sku = getattr(ev, "sku", None)
             if sku is not None:
                 if not ID_PATTERN.fullmatch(sku):

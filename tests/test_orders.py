@@ -310,6 +310,21 @@ def test_create_with_the_same_po_does_not_write_twice(shop: Shop) -> None:
     assert "already recorded with the same lines" in r.err
     assert shop.journal_bytes() == before
     assert "PO MY-1 already exists" in refused(shop, *CREATE, "--line", "TEE-M:11:6.00", "--po", "MY-1")
+    shop.ok(*CREATE, "--line", "TEE-M:5:6.00", "--line", "MILK:5", "--po", "MY-2")  # two lines, one order
+    assert shop.run("check").code == 0
+
+
+def test_check_names_a_po_id_used_by_two_orders(shop: Shop) -> None:
+    """Lines of one PO id written at two times (two `order create` on two clones, merged;
+    here the second line is copied by hand) are the second order's: check says so."""
+    shop.ok(*CREATE, "--line", "TEE-M:10:6.00", "--po", "MY-1")
+    path = next((shop.root / "journal").rglob("*.jsonl"))
+    line = json.loads(path.read_text().splitlines()[0])
+    line.update(id="01KA0000000000000000000099", ts="2026-11-21T15:00:00+01:00", qty=3)
+    path.write_text(path.read_text() + json.dumps(line) + "\n")
+    r = shop.run("check")
+    assert r.code == 1 and ":2: PO 'MY-1' was created twice: this line (acme, 2026-11-21T15:00:00+01:00) and " in r.out, r.out
+    assert "void this order's lines (invctl void 01KA0000000000000000000099 ...)" in r.out
 
 
 def test_receive_and_cancel_with_ref_do_not_write_twice(ordered: Shop) -> None:

@@ -258,6 +258,65 @@ def test_the_same_import_on_two_clones_is_caught_after_the_merge(tmp_path: Path)
     assert stock(b)[(sku, "main")][0] == 1000 - 2
 
 
+def test_one_po_id_given_by_two_clones_is_caught_after_the_merge(tmp_path: Path) -> None:
+    """Each clone creates its first purchase order of the day: both get PO-20261105-001
+    (each knows only its own journal). After the merge the id names two orders; `check`
+    names each line of the second one with the first's file:line and exits 1; voiding those
+    lines and creating the order again (it gets -002) leaves two clean POs."""
+    origin = make_origin(tmp_path)
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    sku = sorted(CATALOG_COST)[0]
+    for supplier in ("acme", "globex"):
+        inv(a, "supplier", "add", supplier, "--name", supplier.title())
+    commit_all(a, "suppliers")
+    git(a, "push", "-q")
+    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    inv(a, "order", "create", "--supplier", "acme", "--line", f"{sku}:10:5.00", "--at", "2026-11-05T09:00")
+    inv(b, "order", "create", "--supplier", "globex", "--line", f"{sku}:20:4.00", "--at", "2026-11-05T11:00")
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    check = inv_run(b, "check")
+    assert check.returncode == 1
+    [problem] = check.stdout.splitlines()
+    assert "PO 'PO-20261105-001' was created twice" in problem and "two clones on one day?" in problem, problem
+    second = re.findall(r"invctl void (\S+)", problem)[0]
+    assert events_of(b)[second]["supplier"] in ("acme", "globex")
+    supplier = events_of(b)[second]["supplier"]
+    inv(b, "void", second, "--reason", "PO id given twice")
+    inv(b, "order", "create", "--supplier", supplier, "--line", f"{sku}:{events_of(b)[second]['qty']}:"
+        f"{events_of(b)[second]['cost']}", "--at", "2026-11-05T12:00")
+    assert inv_run(b, "check").returncode == 0
+    rows = json.loads(inv(b, "order", "list", "--format", "json"))
+    assert sorted((r["po"], r["supplier"], r["ordered"]) for r in rows) == sorted(
+        [("PO-20261105-001", "globex" if supplier == "acme" else "acme", 20 if supplier == "acme" else 10),
+         ("PO-20261105-002", supplier, 10 if supplier == "acme" else 20)])
+
+
+def test_two_clones_adding_items_conflict_and_keeping_both_resolves_it(tmp_path: Path) -> None:
+    """What docs/git.md says: each clone adds an item; items.toml (no union rule) conflicts;
+    deleting the three marker lines keeps both tables, and check and stock accept both."""
+    origin = make_origin(tmp_path)
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    inv(a, "item", "add", "CAP", "--name", "Cap", "--price", "12.00", "--cost", "4.00")
+    inv(b, "item", "add", "SCARF", "--name", "Scarf", "--price", "15.00", "--cost", "5.00")
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    assert pull.returncode != 0 and "CONFLICT (content): Merge conflict in items.toml" in pull.stdout + pull.stderr
+    items = b / "items.toml"
+    text = items.read_text(encoding="utf-8")
+    items.write_text("".join(line for line in text.splitlines(keepends=True)
+                             if not line.startswith(("<<<<<<<", "=======", ">>>>>>>"))), encoding="utf-8")
+    commit_all(b, "merge: keep both new items")
+    assert inv_run(b, "check").returncode == 0
+    inv(b, "receive", "CAP", "2", "--cost", "4.00", "--at", "2026-11-06T10:00")
+    inv(b, "receive", "SCARF", "3", "--cost", "5.00", "--at", "2026-11-06T10:00")
+    assert stock(b)[("CAP", "main")][0] == 2 and stock(b)[("SCARF", "main")][0] == 3
+
+
 @pytest.mark.parametrize("torn_side", ["pushing", "merging"])
 def test_a_committed_torn_line_is_reported_after_the_merge(tmp_path: Path, torn_side: str) -> None:
     """One clone commits a month file whose last event was cut in half (a crash in the
