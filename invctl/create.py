@@ -12,7 +12,16 @@ from invctl.files import create_file, make_dirs
 from invctl.schema import Invalid, validate
 from invctl.settings import SETTINGS_FILE, Settings
 
-GITATTRIBUTES = "# Parallel appends on two clones merge cleanly: keep both sides' lines.\njournal/** merge=union\n"
+GITATTRIBUTES = """# Parallel appends on two clones merge cleanly: keep both sides' lines.
+journal/** merge=union
+# Items and suppliers added on two clones merge table by table (`invctl merge-toml`; it needs
+# the git config line `invctl init` writes, see docs/git.md; without it git merges as text).
+items.toml merge=invctl-toml
+suppliers.toml merge=invctl-toml
+"""
+# The driver falls back to git's text merge when invctl is not on PATH or both sides changed
+# one key (merge-toml then leaves the file as it was and exits 1).
+MERGE_DRIVER = "invctl merge-toml %O %A %B '%P' || git merge-file -L ours -L base -L theirs %A %O %B"
 GITIGNORE = "# Local only: replay cache, write lock, alert state.\n.invctl/\n"
 ITEMS_HEADER = """# The catalog: one table per SKU. Edit by hand or with `invctl item add/set`;
 # comments and layout are kept. Money is written as strings to keep its decimals exact.
@@ -101,9 +110,19 @@ def init_ledger(folder: Path, *, currency: str = "EUR", costing: str = "fifo", t
             text = existing.rstrip("\n") + "\n" + text
         create_file(path, text.encode("utf-8"))
         written.append(name)
-    if git and shutil.which("git") and not _inside_git(folder):
-        subprocess.run(["git", "init", "-q", str(folder)], check=False)
+    if git and shutil.which("git"):
+        if not _inside_git(folder):
+            subprocess.run(["git", "init", "-q", str(folder)], check=False)
+        setup_merge_driver(folder)
     return written
+
+
+def setup_merge_driver(folder: Path) -> None:
+    """Set the repository's `invctl-toml` merge driver (git config is not cloned: run
+    `git config merge.invctl-toml.driver ...` on each clone, see docs/git.md)."""
+    for key, value in (("name", "invctl: items and suppliers, table by table"), ("driver", MERGE_DRIVER)):
+        subprocess.run(["git", "-C", str(folder), "config", f"merge.invctl-toml.{key}", value],
+                       capture_output=True, check=False)
 
 
 def _inside_git(folder: Path) -> bool:

@@ -116,6 +116,9 @@ def make_origin(tmp_path: Path, *, union: bool = True) -> Path:
     inv(tmp_path, "init", str(seed), "--currency", "EUR", "--timezone", "Europe/Berlin",
         "--location", "main", "--location", "store2")
     assert (seed / ".git").is_dir(), "invctl init runs git init"
+    from invctl.create import MERGE_DRIVER
+
+    assert git(seed, "config", "merge.invctl-toml.driver") == MERGE_DRIVER, "invctl init sets the merge driver"
     attributes = (seed / ".gitattributes").read_text(encoding="utf-8")
     assert re.search(r"(?m)^journal/\*\* merge=union$", attributes), attributes
     if not union:
@@ -295,8 +298,9 @@ def test_one_po_id_given_by_two_clones_is_caught_after_the_merge(tmp_path: Path)
 
 
 def test_two_clones_adding_items_conflict_and_keeping_both_resolves_it(tmp_path: Path) -> None:
-    """What docs/git.md says: each clone adds an item; items.toml (no union rule) conflicts;
-    deleting the three marker lines keeps both tables, and check and stock accept both."""
+    """What docs/git.md says of a clone without the merge driver's config line: each clone
+    adds an item; items.toml conflicts (both appended at the end); deleting the three
+    marker lines keeps both tables, and check and stock accept both."""
     origin = make_origin(tmp_path)
     a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
     inv(a, "item", "add", "CAP", "--name", "Cap", "--price", "12.00", "--cost", "4.00")
@@ -315,6 +319,71 @@ def test_two_clones_adding_items_conflict_and_keeping_both_resolves_it(tmp_path:
     inv(b, "receive", "CAP", "2", "--cost", "4.00", "--at", "2026-11-06T10:00")
     inv(b, "receive", "SCARF", "3", "--cost", "5.00", "--at", "2026-11-06T10:00")
     assert stock(b)[("CAP", "main")][0] == 2 and stock(b)[("SCARF", "main")][0] == 3
+
+
+def _driver_clones(tmp_path: Path) -> tuple[Path, Path]:
+    from invctl.create import setup_merge_driver
+
+    origin = make_origin(tmp_path)
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    for side in (a, b):  # git config is not cloned: docs/git.md has this step for each clone
+        setup_merge_driver(side)
+    assert git(b, "check-attr", "merge", "--", "items.toml").endswith("merge: invctl-toml")
+    return a, b
+
+
+def test_with_the_merge_driver_items_added_on_two_clones_merge_cleanly(tmp_path: Path) -> None:
+    """With the driver `invctl init` sets up (and docs/git.md gives for clones): each clone
+    adds an item and records with it; the pull merges without a conflict, items.toml has
+    both tables, check passes and both items have their stock."""
+    a, b = _driver_clones(tmp_path)
+    inv(a, "item", "add", "CAP", "--name", "Cap", "--price", "12.00", "--cost", "4.00")
+    inv(a, "receive", "CAP", "2", "--cost", "4.00", "--at", "2026-11-06T10:00")
+    inv(b, "item", "add", "SCARF", "--name", "Scarf", "--price", "15.00", "--cost", "5.00")
+    inv(b, "receive", "SCARF", "3", "--cost", "5.00", "--at", "2026-11-06T11:00")
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    assert pull.returncode == 0, pull.stdout + pull.stderr
+    assert parents(b) == 2
+    items = (b / "items.toml").read_text(encoding="utf-8")
+    assert "<<<<<<<" not in items and "[CAP]" in items and "[SCARF]" in items
+    assert items.startswith("# The catalog: one table per SKU.")  # the header comment is kept
+    assert inv_run(b, "check").returncode == 0
+    assert stock(b)[("CAP", "main")][0] == 2 and stock(b)[("SCARF", "main")][0] == 3
+
+
+def test_with_the_merge_driver_one_price_changed_twice_still_conflicts(tmp_path: Path) -> None:
+    """Both clones change one item's price differently: the driver decides nothing, git's
+    text merge leaves its markers (as without the driver), and check refuses the file."""
+    a, b = _driver_clones(tmp_path)
+    inv(a, "item", "set", "TEE-M", "--price", "21.00")
+    inv(b, "item", "set", "TEE-M", "--price", "22.00")
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    assert pull.returncode != 0 and "CONFLICT" in pull.stdout + pull.stderr
+    assert "both sides changed TEE-M.price" in pull.stdout + pull.stderr
+    items = (b / "items.toml").read_text(encoding="utf-8")
+    assert "<<<<<<< ours" in items and 'price = "21.00"' in items and 'price = "22.00"' in items
+    assert inv_run(b, "check").returncode == 1
+
+
+def test_with_the_merge_driver_but_no_invctl_on_path_git_merges_as_text(tmp_path: Path) -> None:
+    """The driver line falls back to git's text merge when invctl is not found: a conflict
+    with markers, never our side silently kept."""
+    a, b = _driver_clones(tmp_path)
+    inv(a, "item", "add", "CAP", "--name", "Cap")
+    inv(b, "item", "add", "SCARF", "--name", "Scarf")
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    pull = git_run(b, "pull", "--no-rebase", "--no-edit", PATH=os.defpath)
+    assert pull.returncode != 0
+    items = (b / "items.toml").read_text(encoding="utf-8")
+    assert "<<<<<<< ours" in items and "[CAP]" in items and "[SCARF]" in items
 
 
 @pytest.mark.parametrize("torn_side", ["pushing", "merging"])
@@ -575,3 +644,17 @@ def test_two_shops_script_runs_to_the_end(tmp_path: Path) -> None:
     assert inv_run(store2, "check", "--strict").returncode == 0
     assert stock(warehouse) == stock(store2) == {
         ("TEE-M", "main"): (27, Decimal("171.40")), ("MILK", "store2"): (9, Decimal("9.45"))}
+
+
+def test_the_documented_driver_line_is_the_one_init_sets() -> None:
+    """docs/git.md, examples/git/README.md and `invctl merge-toml --help` give the same
+    driver line `invctl init` writes (a drifted copy would leave clones merging as text)."""
+    from invctl.create import MERGE_DRIVER
+
+    for doc in (ROOT / "docs" / "git.md", ROOT / "examples" / "git" / "README.md"):
+        lines = re.findall(r'git config merge\.invctl-toml\.driver "(.*)"', doc.read_text(encoding="utf-8"))
+        assert lines and all(line == MERGE_DRIVER for line in lines), (doc, lines)
+    script = TWO_SHOPS.read_text(encoding="utf-8")
+    assert MERGE_DRIVER.replace("invctl merge-toml", "$invctl merge-toml") in script
+    help_text = " ".join(inv(ROOT, "merge-toml", "--help").split())
+    assert f'git config merge.invctl-toml.driver "{MERGE_DRIVER}"' in help_text

@@ -54,6 +54,9 @@ for clone in warehouse store2; do
     cp "$here/pre-commit" "$clone/.git/hooks/pre-commit"
     cp "$here/pre-commit" "$clone/.git/hooks/pre-merge-commit"
     chmod +x "$clone/.git/hooks/pre-commit" "$clone/.git/hooks/pre-merge-commit"
+    # items.toml and suppliers.toml merge table by table (git config is not cloned)
+    git -C "$clone" config merge.invctl-toml.driver \
+        "$invctl merge-toml %O %A %B '%P' || git merge-file -L ours -L base -L theirs %A %O %B"
 done
 identity warehouse "Anna (warehouse)" "anna@example.com"
 identity store2 "Chiara (store2)" "chiara@example.com"
@@ -62,6 +65,7 @@ say "The warehouse sells and receives, commits and pushes"
 cd "$work/warehouse"
 run "$invctl" sell TEE-M 2 --price 19.90 --loc main --at 2026-11-03T10:00
 run "$invctl" receive TEE-M 20 --cost 6.40 --loc main --at 2026-11-04T08:30
+run "$invctl" item add CAP --name "Cap" --price 12.00 --cost 4.00
 run git add -A
 run git commit -q -m "warehouse: sales and a delivery"
 run git push -q
@@ -71,6 +75,7 @@ cd "$work/store2"
 run "$invctl" receive MILK 12 --cost 1.05 --loc store2 --at 2026-11-03T11:00
 run "$invctl" sell MILK 3 --price 2.49 --loc store2 --at 2026-11-04T10:00
 run "$invctl" sell TEE-M 1 --price 19.90 --loc main --at 2026-11-04T12:00
+run "$invctl" item add SCARF --name "Scarf" --price 15.00 --cost 5.00
 run git add -A
 run git commit -q -m "store2: milk in, sales"
 
@@ -85,7 +90,7 @@ run git fetch -q
 run "$invctl" diff ...origin/main
 run "$invctl" diff ...origin/main --events
 
-say "The merge: both sides appended to $month, merge=union keeps all lines"
+say "The merge: both sides appended to $month (merge=union keeps all lines) and added an item (merge-toml keeps both)"
 run git merge --no-edit origin/main
 run "$invctl" check
 run "$invctl" diff HEAD^1 HEAD
