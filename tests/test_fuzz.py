@@ -56,17 +56,22 @@ INSERTS = [b'"', b"{", b"}", b"[", b"]", b",", b":", b"\\", b"\\u0000", b"\\u001
            "é中\u2028".encode(), b"\xff", b"\xc2\x9b", b"\n", b"\r", b" ", b"x" * 300]
 
 
+def byte_edit(data: st.DataObject, raw: bytes, op: str, inserts: list[bytes]) -> bytes:
+    """A bit flipped, the bytes cut off, or one of ``inserts`` put in, at a random place."""
+    at = data.draw(st.integers(0, max(0, len(raw) - 1)), label="at") if raw else 0
+    if op == "flip":
+        return raw[:at] + bytes([raw[at] ^ (1 << data.draw(st.integers(0, 7)))]) + raw[at + 1:] if raw else raw
+    if op == "cut":
+        return raw[:at]
+    return raw[:at] + data.draw(st.sampled_from(inserts), label="insert") + raw[at:]
+
+
 def mutate(data: st.DataObject, raw: bytes) -> bytes:
     """One to three random edits of a journal line."""
     for _ in range(data.draw(st.integers(1, 3), label="edits")):
         op = data.draw(st.sampled_from(["flip", "cut", "insert", "number", "dupkey", "retype", "drop"]), label="op")
-        at = data.draw(st.integers(0, max(0, len(raw) - 1)), label="at") if raw else 0
-        if op == "flip" and raw:
-            raw = raw[:at] + bytes([raw[at] ^ (1 << data.draw(st.integers(0, 7)))]) + raw[at + 1:]
-        elif op == "cut":
-            raw = raw[:at]
-        elif op == "insert":
-            raw = raw[:at] + data.draw(st.sampled_from(INSERTS), label="insert") + raw[at:]
+        if op in ("flip", "cut", "insert"):
+            raw = byte_edit(data, raw, op, INSERTS)
         elif op == "number":
             pieces = raw.split(b":")
             i = data.draw(st.integers(0, len(pieces) - 1))
@@ -236,13 +241,8 @@ CSV_INSERTS = [b'"', b",", b"\n", b"\r\n", b"\r", b"\x00", b"\xff\xfe", b"\xef\x
 def mutate_csv(data: st.DataObject, raw: bytes) -> bytes:
     for _ in range(data.draw(st.integers(1, 4), label="edits")):
         op = data.draw(st.sampled_from(["flip", "cut", "insert", "cell", "dupline"]), label="op")
-        at = data.draw(st.integers(0, max(0, len(raw) - 1)), label="at") if raw else 0
-        if op == "flip" and raw:
-            raw = raw[:at] + bytes([raw[at] ^ (1 << data.draw(st.integers(0, 7)))]) + raw[at + 1:]
-        elif op == "cut":
-            raw = raw[:at]
-        elif op == "insert":
-            raw = raw[:at] + data.draw(st.sampled_from(CSV_INSERTS), label="insert") + raw[at:]
+        if op in ("flip", "cut", "insert"):
+            raw = byte_edit(data, raw, op, CSV_INSERTS)
         elif op == "cell":
             cells = raw.split(b",")
             i = data.draw(st.integers(0, len(cells) - 1))
