@@ -206,6 +206,31 @@ def test_ten_merge_rounds_with_the_union_rule(tmp_path: Path) -> None:
     assert len(recorded) == 4 + 10 * 4
 
 
+def test_pull_with_rebase_works_too(tmp_path: Path) -> None:
+    """docs/git.md says merge or rebase both work: `git pull --rebase` replays one clone's
+    commits (with merge-toml for a new item each) on the other's without a conflict; the
+    history is linear and stock equals the model of both sides' events."""
+    from invctl.create import setup_merge_driver
+
+    rng = random.Random(11)
+    origin = make_origin(tmp_path)
+    a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
+    setup_merge_driver(b)
+    record(rng, a, "main", day=4)
+    inv(a, "item", "add", "CAP", "--name", "Cap")
+    record(rng, b, "store2", day=4)
+    inv(b, "item", "add", "SCARF", "--name", "Scarf")
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    pull = git_run(b, "pull", "--rebase")
+    assert pull.returncode == 0, pull.stdout + pull.stderr
+    assert parents(b) == 1  # rebased, not merged
+    assert "[CAP]" in (b / "items.toml").read_text() and "[SCARF]" in (b / "items.toml").read_text()
+    assert inv_run(b, "check", "--strict").returncode == 0
+    assert stock(b) == expected_stock({**events_of(a), **events_of(b)})
+
+
 def test_without_the_union_rule_the_same_appends_conflict(tmp_path: Path) -> None:
     """The control: the same parallel appends, with the merge=union line taken out of
     .gitattributes, make git stop with a conflict (exit code not 0, conflict markers in the
