@@ -14,10 +14,11 @@ from invctl.settings import SETTINGS_FILE, Settings
 
 GITATTRIBUTES = """# Parallel appends on two clones merge cleanly: keep both sides' lines.
 journal/** merge=union
-# Items and suppliers added on two clones merge table by table (`invctl merge-toml`; it needs
-# the git config line `invctl init` writes, see docs/git.md; without it git merges as text).
+# Items, suppliers and settings changed on two clones merge table by table (`invctl merge-toml`;
+# it needs the git config line `invctl init` writes, see docs/git.md; without it git merges as text).
 items.toml merge=invctl-toml
 suppliers.toml merge=invctl-toml
+invctl.toml merge=invctl-toml
 """
 # The driver falls back to git's text merge when invctl is not on PATH or both sides changed
 # one key (merge-toml then leaves the file as it was and exits 1).

@@ -1,4 +1,4 @@
-"""A git merge driver for items.toml and suppliers.toml: merges table by table.
+"""A git merge driver for items.toml, suppliers.toml and invctl.toml: merges table by table.
 
 git's text merge calls it a conflict when two clones each add an item (both append at the
 end of the file), though nothing clashes. This merge compares the three versions as data,
@@ -7,6 +7,8 @@ one top-level table (an item, a supplier) at a time, and inside a table one key 
 - a table or key changed on one side only takes that side's version (added, edited or
   removed);
 - both sides made the same change: taken once;
+- a list of names (``locations``) changed on both sides gets both sides' additions and
+  removals;
 - both changed one key in different ways: a real conflict. Then nothing is decided here:
   the caller falls back to git's own text merge (conflict markers), as without the driver.
 
@@ -71,8 +73,28 @@ def _compare(path: tuple[str, ...], b: Any, o: Any, t: Any, plan: list[tuple[tup
             plan.append(((*path, key), tv))  # changed on theirs only
         elif isinstance(ov, dict) and isinstance(tv, dict):
             _compare((*path, key), bv if isinstance(bv, dict) else {}, ov, tv, plan, conflicts)
+        elif _plain_list(ov) and _plain_list(tv) and (bv is _MISSING or _plain_list(bv)):
+            plan.append(((*path, key), _Set(_merge_list([] if bv is _MISSING else bv, ov, tv))))
         else:
             conflicts.append(".".join((*path, key)))
+
+
+@dataclass
+class _Set:
+    """A value the merge made (not either side's): written as a new TOML value."""
+
+    value: Any
+
+
+def _plain_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(x, str | int) for x in value)
+
+
+def _merge_list(base: list[Any], ours: list[Any], theirs: list[Any]) -> list[Any]:
+    """Both sides' additions and removals of a list of names (``locations``): ours in its
+    order without what theirs removed, then what theirs added."""
+    kept = [x for x in ours if x in theirs or x not in base]
+    return kept + [x for x in theirs if x not in ours and x not in base]
 
 
 def _keys(*tables: Any) -> list[str]:
@@ -95,6 +117,8 @@ def _apply(doc: Any, theirs_doc: Any, path: tuple[str, ...], value: Any) -> None
     key = path[-1]
     if value is _MISSING:
         del target[key]
+    elif isinstance(value, _Set):
+        target[key] = value.value
     else:
         target[key] = source[key]  # their item, with its layout and comments
 
@@ -111,5 +135,5 @@ def _expected(ours: dict[str, Any], plan: list[tuple[tuple[str, ...], Any]]) -> 
         if value is _MISSING:
             del table[path[-1]]
         else:
-            table[path[-1]] = value
+            table[path[-1]] = value.value if isinstance(value, _Set) else value
     return out

@@ -16,6 +16,7 @@ import re
 import shutil
 import stat
 import subprocess
+import tomllib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -377,6 +378,26 @@ def test_with_the_merge_driver_items_added_on_two_clones_merge_cleanly(tmp_path:
     assert items.startswith("# The catalog: one table per SKU.")  # the header comment is kept
     assert inv_run(b, "check").returncode == 0
     assert stock(b)[("CAP", "main")][0] == 2 and stock(b)[("SCARF", "main")][0] == 3
+
+
+def test_with_the_merge_driver_a_location_added_on_each_clone_gives_both(tmp_path: Path) -> None:
+    """Each clone lists a new place in invctl.toml and receives stock there; with the driver
+    the merge lists both and `check --strict` (which warns of unlisted locations) passes."""
+    a, b = _driver_clones(tmp_path)
+    for side, loc in ((a, "popup"), (b, "outlet")):
+        settings = side / "invctl.toml"
+        text = settings.read_text(encoding="utf-8")
+        assert '"store2"]' in text
+        settings.write_text(text.replace('"store2"]', f'"store2", "{loc}"]'), encoding="utf-8")
+        inv(side, "receive", "MILK", "5", "--cost", "1.00", "--loc", loc, "--at", "2026-11-07T10:00")
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    assert pull.returncode == 0, pull.stdout + pull.stderr
+    assert tomllib.loads((b / "invctl.toml").read_text(encoding="utf-8"))["locations"] == ["main", "store2", "outlet", "popup"]
+    assert inv_run(b, "check", "--strict").returncode == 0
+    assert stock(b)[("MILK", "popup")][0] == stock(b)[("MILK", "outlet")][0] == 5
 
 
 def test_with_the_merge_driver_one_price_changed_twice_still_conflicts(tmp_path: Path) -> None:

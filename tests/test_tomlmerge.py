@@ -117,3 +117,18 @@ def test_disjoint_changes_merge_to_both(base: dict[str, Any], ours_edits: dict[s
     out = merge(tomli_w.dumps(base), tomli_w.dumps(ours), tomli_w.dumps(theirs))
     assert out.text is not None, out.conflicts
     assert tomllib.loads(out.text) == _changed(ours, {k: theirs.get(k) for k in theirs_edits})
+
+
+def test_locations_added_on_both_sides_are_both_kept() -> None:
+    """invctl.toml: each clone adds a location; the merge lists both (and drops one that a
+    side removed), keeping our comments."""
+    base = '# settings\ncurrency = "EUR"\nlocations = ["main", "store2"]  # places\n'
+    ours = base.replace('"store2"]', '"store2", "popup"]')
+    theirs = base.replace('["main", "store2"]', '["main", "store2", "outlet"]')
+    out = merge(base, ours, theirs)
+    assert out.text is not None and out.text.startswith("# settings\n")
+    assert tomllib.loads(out.text)["locations"] == ["main", "store2", "popup", "outlet"]
+    dropped = merge(base, ours, theirs.replace('"store2", ', ""))
+    assert dropped.text is not None and tomllib.loads(dropped.text)["locations"] == ["main", "popup", "outlet"]
+    clash = merge(base, base.replace('"EUR"', '"USD"'), base.replace('"EUR"', '"GBP"'))
+    assert clash.text is None and clash.conflicts == ["currency"]

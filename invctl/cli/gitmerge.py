@@ -1,4 +1,4 @@
-"""invctl merge-toml: the git merge driver for items.toml and suppliers.toml."""
+"""invctl merge-toml: the git merge driver for items.toml, suppliers.toml and invctl.toml."""
 
 from pathlib import Path
 from typing import Annotated
@@ -12,11 +12,12 @@ def merge_toml(
     theirs: Annotated[Path, typer.Argument(metavar="THEIRS", help="Their version (git's %B).", show_default=False)],
     name: Annotated[str | None, typer.Argument(metavar="PATH", help="The file's name in the repository, for messages (git's %P).", show_default=False)] = None,
 ) -> None:
-    """Merge two clones' items.toml or suppliers.toml table by table (a git merge driver).
+    """Merge two clones' items.toml, suppliers.toml or invctl.toml table by table (a git merge driver).
 
     git's text merge stops when two clones each add an item, since both append at the end
     of the file. This merge takes each item, supplier and key from the side that changed
-    it. When both changed one key differently it leaves OURS as it was and exits 1, and
+    it, and both sides' additions to a list (locations). When both changed one key
+    differently it leaves OURS as it was and exits 1, and
     the driver line falls back to git's text merge (conflict markers, as without it).
     `invctl init` sets it up; on a clone, once: git config merge.invctl-toml.driver
     "invctl merge-toml %O %A %B '%P' || git merge-file -L ours -L base -L theirs %A %O %B"
