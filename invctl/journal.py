@@ -138,10 +138,14 @@ def _fsync_dir(path: Path) -> None:
 @contextmanager
 def locked(ledger: Ledger) -> Iterator[None]:
     """Hold the ledger's exclusive write lock (``.invctl/lock``)."""
-    _mkdir(ledger.state_dir)
     lock = ledger.state_dir / "lock"
     refuse_link(ledger.root, lock)
-    fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    try:
+        _mkdir(ledger.state_dir)
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, FILE_MODE)
+    except OSError as exc:
+        raise Refused(f"{ledger.rel(lock)}: cannot take the ledger's write lock: {_why(exc)}; nothing was "
+                      "recorded (a read-only disk, or another user's ledger?)") from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -242,7 +246,10 @@ def append(ledger: Ledger, path: Path, data: bytes) -> tuple[list[str], int]:
     if note:
         notes.append(note)
     is_new = not path.exists()
-    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    except OSError as exc:
+        raise Refused(f"{rel}: could not write the journal: {_why(exc)}; nothing was recorded") from None
     try:
         start = os.fstat(fd).st_size
         try:

@@ -343,6 +343,9 @@ APPEND_FAULTS: dict[str, tuple[str, Callable[[str], bool], Callable[..., Any], s
     "write all but the newline": ("write", is_journal, short_by(lambda n: n - 1), "short write"),
     "fsync of the file EIO": ("fsync", is_journal, fails(errno.EIO), "Input/output error"),
     "fsync of the file ENOSPC": ("fsync", is_journal, fails(errno.ENOSPC), "No space left on device"),
+    # what a read-only mount or a file of another user gives (root cannot be refused for real)
+    "open EROFS": ("open", is_journal, fails(errno.EROFS), "Read-only file system"),
+    "open EACCES": ("open", is_journal, fails(errno.EACCES), "Permission denied"),
 }
 
 
@@ -568,3 +571,16 @@ def test_the_real_cli_on_a_failing_disk(shop: Shop) -> None:
     assert p.returncode == 0 and "torn last line" in p.stderr and aside_copies(shop) == [tail]
     complete_and_kept(before, snapshot(shop))
     assert shop.sh("check").code == 0
+
+
+@pytest.mark.parametrize("code", [errno.EROFS, errno.EACCES])
+def test_a_lock_that_cannot_be_taken(shop: Shop, monkeypatch: pytest.MonkeyPatch, code: int) -> None:
+    """.invctl/lock cannot be opened (a read-only mount, another user's ledger): the writer
+    refuses with one line naming the lock, nothing is written; readers do not need it."""
+    shop.ok("receive", "TEE-M", "5", "--cost", "6.20", "--at", "2026-11-01")
+    before = snapshot(shop)
+    hits = inject(monkeypatch, "open", lambda t: t.endswith(".invctl/lock"), fails(code))
+    err = refused(shop.run("sell", "TEE-M", "1", "--price", "19.90", "--at", "2026-11-15"))
+    assert hits and ".invctl/lock" in err and os.strerror(code) in err and "nothing was recorded" in err
+    assert snapshot(shop) == before
+    assert shop.run("stock").code == 0 and shop.run("check").code == 0
