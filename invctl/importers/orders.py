@@ -243,24 +243,12 @@ def _shopify(ledger: Ledger, path: Path, rows: Iterator[tuple[int, list[str]]], 
         raise Refused(f"{path}: the file is empty; expected a Shopify orders export with a header row")
     head = _Header(path, first[0], first[1], SHOPIFY)
     orders: dict[str, dict[str, str]] = {}  # order Name -> its order-level cells (first row)
-    counts: dict[str, int] = {}
     cancelled: set[str] = set()
     partial: set[str] = set()
     currency = ledger.settings.currency
-    for n, row in rows:
-        if not any(c.strip() for c in row):
-            continue
-        name = head.get(row, "Name")
-        if not name:
-            res.problems.append(Problem(n, "no order Name in this row"))
-            continue
-        if name not in orders:
-            orders[name] = {k: head.get(row, k) for k in (
-                "Email", "Financial Status", "Created at", "Currency", "Cancelled at", "Refunded Amount",
-                "Shipping Province", "Shipping Country")}
-        info = orders[name]
-        counts[name] = counts.get(name, 0) + 1
-        line_no = counts[name]
+    keep = ("Email", "Financial Status", "Created at", "Currency", "Cancelled at", "Refunded Amount",
+            "Shipping Province", "Shipping Country")
+    for n, row, name, info, line_no in _order_rows(rows, head, "Name", "order Name", keep, orders, res):
         if info["Cancelled at"]:
             cancelled.add(name)
             continue
@@ -277,11 +265,9 @@ def _shopify(ledger: Ledger, path: Path, rows: Iterator[tuple[int, list[str]]], 
         status = info["Financial Status"].lower()
         if status == "partially_refunded":
             partial.add(name)
-        province, country = info["Shipping Province"], info["Shipping Country"]
-        region = f"{country}-{province}" if country and province else (country or province or None)
         out.append(Line(n, "shopify", name, line_no, ts, head.get(row, "Lineitem sku"), head.get(row, "Lineitem name"),
                         qty, price - discount / Decimal(qty), channel or "shopify", pseudonym(info["Email"]),
-                        region, refunded=status == "refunded"))
+                        _region(info["Shipping Country"], info["Shipping Province"]), refunded=status == "refunded"))
     res.orders = len(orders) - len(cancelled)
     res.cancelled = len(cancelled)
     for name in sorted(partial):
@@ -307,22 +293,10 @@ def _woocommerce(ledger: Ledger, path: Path, rows: Iterator[tuple[int, list[str]
         raise Refused(f"{path}:{first[0]}: the header lacks the column Item Cost (or Item Total); "
                       "is this the right --format (or --mapping)?")
     orders: dict[str, dict[str, str]] = {}
-    counts: dict[str, int] = {}
     skipped: set[str] = set()
     currency = ledger.settings.currency
-    for n, row in rows:
-        if not any(c.strip() for c in row):
-            continue
-        number = head.get(row, "Order Number")
-        if not number:
-            res.problems.append(Problem(n, "no Order Number in this row"))
-            continue
-        if number not in orders:
-            orders[number] = {k: head.get(row, k) for k in (
-                "Order Date", "Order Status", "Billing Email", "Shipping State", "Shipping Country", "Order Currency")}
-        info = orders[number]
-        counts[number] = counts.get(number, 0) + 1
-        line_no = counts[number]
+    keep = ("Order Date", "Order Status", "Billing Email", "Shipping State", "Shipping Country", "Order Currency")
+    for n, row, number, info, line_no in _order_rows(rows, head, "Order Number", "Order Number", keep, orders, res):
         status = info["Order Status"].lower().removeprefix("wc-")
         if status in WOO_SKIPPED:
             skipped.add(number)
@@ -347,14 +321,38 @@ def _woocommerce(ledger: Ledger, path: Path, rows: Iterator[tuple[int, list[str]
         except Refused as exc:
             res.problems.append(Problem(n, str(exc)))
             continue
-        state, country = info["Shipping State"], info["Shipping Country"]
-        region = f"{country}-{state}" if country and state else (country or state or None)
         out.append(Line(n, "woocommerce", number, line_no, ts, head.get(row, "SKU"), head.get(row, "Item Name"),
-                        qty, price, channel or "woocommerce", pseudonym(info["Billing Email"]), region,
-                        refunded=status == "refunded"))
+                        qty, price, channel or "woocommerce", pseudonym(info["Billing Email"]),
+                        _region(info["Shipping Country"], info["Shipping State"]), refunded=status == "refunded"))
     res.orders = len(orders) - len(skipped)
     res.cancelled = len(skipped)
     return out
+
+
+def _order_rows(rows: Iterator[tuple[int, list[str]]], head: _Header, column: str, what: str,
+                keep: tuple[str, ...], orders: dict[str, dict[str, str]],
+                res: Result) -> Iterator[tuple[int, list[str], str, dict[str, str], int]]:
+    """The line-item rows of an export with one row per item: (row number, row, order key,
+    the order's cells in ``keep`` from its first row, the item's number in its order).
+    Blank rows are skipped; a row without ``column`` is a problem. ``orders`` fills as
+    orders are met (the caller counts them)."""
+    counts: dict[str, int] = {}
+    for n, row in rows:
+        if not any(c.strip() for c in row):
+            continue
+        key = head.get(row, column)
+        if not key:
+            res.problems.append(Problem(n, f"no {what} in this row"))
+            continue
+        if key not in orders:
+            orders[key] = {k: head.get(row, k) for k in keep}
+        counts[key] = counts.get(key, 0) + 1
+        yield n, row, key, orders[key], counts[key]
+
+
+def _region(country: str, area: str) -> str | None:
+    """COUNTRY-AREA (DE-BY), or whichever of the two there is."""
+    return f"{country}-{area}" if country and area else (country or area or None)
 
 
 def _amount(text: str, what: str) -> Decimal:
