@@ -1,15 +1,16 @@
 """A stateful test of the write path against the naive model of tests/model.py.
 
 Hypothesis drives the library functions the CLI calls (``invctl.moves`` receive, sell,
-adjust, count, transfer, void and ``invctl.purchasing`` order create, receive, cancel) on
+return, adjust, count, transfer, void and ``invctl.purchasing`` order create, receive,
+cancel) on
 a fresh ledger (TEE-M and MILK, supplier acme, locations main and store2), with explicit
 ``--at`` times that mostly move forward and sometimes go back a few days, in the
 ledger's zone or with an offset. The test keeps the events it expects in a list and
 folds them from scratch with the model after every step.
 
 Before each step the model says whether invctl must refuse it (a sale, write-off or
-transfer that takes a position below zero then or later; a void that leaves the voided
-SKU negative; receiving or cancelling more than a PO line has outstanding, a line the
+transfer that takes a position below zero then or later; a void that takes a position of
+the voided SKU lower than before, below zero, at any moment; receiving or cancelling more than a PO line has outstanding, a line the
 PO lacks, or before the order was placed). Both branches are checked: a refused step
 raises :class:`Refused` and leaves every journal byte as it was; an accepted one only
 appends, exactly the lines whose ids it returned.
@@ -260,6 +261,20 @@ class Ledgers(RuleBasedStateMachine):
         refuse = self.would_take_below_zero(ev, (sku, loc))
         self.attempt("sell", refuse, lambda: moves.sell(
             self.ledger(), sku, str(qty), "19.90", self.common(text, loc), order=order).ids, [ev])
+
+    @rule(sku=skus, qty=st.integers(1, 4), loc=locs, order=st.sampled_from((None, "o1")), restock=st.booleans(),
+          stamp=stamps)
+    def return_(self, sku: str, qty: int, loc: str, order: str | None, restock: bool, stamp: tuple[int, str]) -> None:
+        """A customer return: restocked at its order's sale cost (else the current cost), or
+        not restocked; never refused (it takes nothing)."""
+        text, when = self.at(stamp)
+        ev: Ev = {"type": "returned", "ts": when.isoformat(), "sku": sku, "qty": qty, "loc": loc}
+        if order is not None:
+            ev["order"] = order
+        if not restock:
+            ev["restock"] = False
+        self.attempt("return", False, lambda: moves.return_(
+            self.ledger(), sku, str(qty), self.common(text, loc), restock=restock, order=order).ids, [ev])
 
     @rule(sku=skus, delta=st.integers(-6, 6).filter(bool), loc=locs, cost=st.one_of(st.none(), cents),
           reason=st.sampled_from(("damaged", "lost", "theft", "other")), stamp=stamps)
