@@ -694,13 +694,63 @@ def test_two_shops_script_runs_to_the_end(tmp_path: Path) -> None:
 
 def test_the_documented_driver_line_is_the_one_init_sets() -> None:
     """docs/git.md, examples/git/README.md and `invctl merge-toml --help` give the same
-    driver line `invctl init` writes (a drifted copy would leave clones merging as text)."""
+    driver line `invctl init` and `invctl git-setup` write (a drifted copy would leave
+    clones merging as text)."""
     from invctl.create import MERGE_DRIVER
 
     for doc in (ROOT / "docs" / "git.md", ROOT / "examples" / "git" / "README.md"):
         lines = re.findall(r'git config merge\.invctl-toml\.driver "(.*)"', doc.read_text(encoding="utf-8"))
         assert lines and all(line == MERGE_DRIVER for line in lines), (doc, lines)
-    script = TWO_SHOPS.read_text(encoding="utf-8")
-    assert MERGE_DRIVER.replace("invctl merge-toml", "$invctl merge-toml") in script
     help_text = " ".join(inv(ROOT, "merge-toml", "--help").split())
     assert f'git config merge.invctl-toml.driver "{MERGE_DRIVER}"' in help_text
+
+
+def test_git_setup_on_a_clone_sets_the_driver_and_installs_working_hooks(tmp_path: Path) -> None:
+    """`invctl git-setup --hooks` on a fresh clone: the merge driver is set (as init sets it),
+    both hooks are installed, executable and run the invctl that installed them, so a
+    commit of a bad line is refused even when git runs hooks with a PATH without invctl;
+    a second run is harmless."""
+    from invctl.create import MERGE_DRIVER
+
+    origin = make_origin(tmp_path)
+    side = clone(origin, tmp_path / "side")
+    assert git_run(side, "config", "merge.invctl-toml.driver").returncode != 0  # not cloned
+    r = inv_run(side, "git-setup", "--hooks")
+    assert r.returncode == 0, r.stderr
+    assert "merge driver invctl-toml set" in r.stderr and "hook pre-merge-commit installed" in r.stderr
+    assert git(side, "config", "merge.invctl-toml.driver") == MERGE_DRIVER
+    for name in ("pre-commit", "pre-merge-commit"):
+        hook = side / ".git" / "hooks" / name
+        assert hook.stat().st_mode & stat.S_IXUSR
+        assert f"invctl=${{INVCTL:-{BIN.resolve()}}}" in hook.read_text(encoding="utf-8")
+    with (side / MONTH).open("a", encoding="utf-8") as fh:
+        fh.write('{"id": broken\n')
+    git(side, "add", "-A")
+    before = git(side, "rev-parse", "HEAD")
+    refused = git_run(side, "commit", "-q", "-m", "bad", PATH=os.defpath)
+    assert refused.returncode != 0 and "not valid JSON" in refused.stderr + refused.stdout
+    assert git(side, "rev-parse", "HEAD") == before
+    assert inv_run(side, "git-setup", "--hooks").returncode == 0  # again: same files, no complaint
+
+
+def test_git_setup_leaves_a_foreign_hook_alone_unless_forced(tmp_path: Path) -> None:
+    origin = make_origin(tmp_path)
+    side = clone(origin, tmp_path / "side")
+    mine = side / ".git" / "hooks" / "pre-commit"
+    mine.write_text("#!/bin/sh\nexec run-my-linter\n", encoding="utf-8")
+    r = inv_run(side, "git-setup", "--hooks")
+    assert r.returncode == 1 and r.stderr.startswith("error: ") and "was not installed by invctl" in r.stderr
+    assert r.stderr.count("\n") == 1 and "--force" in r.stderr
+    assert mine.read_text(encoding="utf-8") == "#!/bin/sh\nexec run-my-linter\n"
+    assert not (side / ".git" / "hooks" / "pre-merge-commit").exists()  # all or nothing
+    assert inv_run(side, "git-setup", "--hooks", "--force").returncode == 0
+    assert "installed by `invctl git-setup`" in mine.read_text(encoding="utf-8")
+
+
+def test_git_setup_outside_git_and_the_hook_source(tmp_path: Path) -> None:
+    """Outside a repository: one clear line. The hook shipped in the package is the one in
+    examples/git/ (a link to it), so the recipe and the command install the same check."""
+    inv(tmp_path, "init", str(tmp_path / "solo"), "--currency", "EUR", "--no-git")
+    r = inv_run(tmp_path / "solo", "git-setup")
+    assert r.returncode == 1 and "is not in a git repository" in r.stderr and r.stderr.count("\n") == 1
+    assert HOOK.resolve() == (ROOT / "invctl" / "data" / "pre-commit").resolve()

@@ -15,7 +15,6 @@
 set -eu
 
 invctl=${INVCTL:-invctl}
-here=$(cd "$(dirname "$0")" && pwd)
 if [ $# -gt 0 ]; then
     work=$1
     mkdir "$work"
@@ -51,12 +50,9 @@ cd "$work"
 git clone -q --bare office server.git
 for clone in warehouse store2; do
     git clone -q server.git "$clone"
-    cp "$here/pre-commit" "$clone/.git/hooks/pre-commit"
-    cp "$here/pre-commit" "$clone/.git/hooks/pre-merge-commit"
-    chmod +x "$clone/.git/hooks/pre-commit" "$clone/.git/hooks/pre-merge-commit"
-    # items.toml and suppliers.toml merge table by table (git config is not cloned)
-    git -C "$clone" config merge.invctl-toml.driver \
-        "$invctl merge-toml %O %A %B '%P' || git merge-file -L ours -L base -L theirs %A %O %B"
+    # what git does not clone: the merge driver for items.toml, suppliers.toml and
+    # invctl.toml, and the hooks (pre-commit and pre-merge-commit, from examples/git/pre-commit)
+    (cd "$clone" && "$invctl" git-setup --hooks)
 done
 identity warehouse "Anna (warehouse)" "anna@example.com"
 identity store2 "Chiara (store2)" "chiara@example.com"

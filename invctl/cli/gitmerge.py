@@ -1,9 +1,12 @@
-"""invctl merge-toml: the git merge driver for items.toml, suppliers.toml and invctl.toml."""
+"""invctl merge-toml (the git merge driver for items.toml, suppliers.toml and invctl.toml) and
+invctl git-setup (that driver and the hooks, on a clone)."""
 
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from invctl.cli.common import LedgerOpt, get_ledger
 
 
 def merge_toml(
@@ -45,3 +48,26 @@ def merge_toml(
         return
     message(f"{shown}: both sides changed {', '.join(merged.conflicts)}; git's text merge decides (conflict markers)")
     raise typer.Exit(1)
+
+
+def git_setup(
+    hooks: Annotated[bool, typer.Option("--hooks", help="Also install the pre-commit hook as pre-commit and pre-merge-commit.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace hooks that invctl did not install.")] = False,
+    ledger: LedgerOpt = None,
+) -> None:
+    """Set up a clone of a ledger for git: what git does not clone.
+
+    Sets the merge driver that merges items.toml, suppliers.toml and invctl.toml table by
+    table (two clones adding an item then merge without a conflict); with --hooks also
+    installs the hook that refuses a commit or a merge of a ledger with errors (it runs
+    `invctl check` on what is staged). Run it once on each clone; running it again is
+    harmless.
+
+    Example: git clone ssh://server/shop.git shop && cd shop && invctl git-setup --hooks
+    """
+    from invctl import gitsetup
+    from invctl.render import message
+
+    led = get_ledger(ledger)
+    for line in gitsetup.setup(led.root, hooks=hooks, force=force):
+        message(line)

@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str, bool]] = {
     "history": ("stock", "history", False),
     "check": ("checking", "check", False),
     "diff": ("diff", "diff", False),
+    "git-setup": ("gitmerge", "git_setup", False),
     "merge-toml": ("gitmerge", "merge_toml", False),
     "alerts": ("alerts", "alerts", False),
     "item": ("items", "app", False),
