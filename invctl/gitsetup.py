@@ -62,7 +62,8 @@ def setup(folder: Path, *, hooks: bool, force: bool = False, invctl: str | None 
     if not hooks:
         return done
     where = _git(folder, "rev-parse", "--git-path", "hooks")
-    assert where is not None
+    if where is None:
+        raise Refused(f"git cannot say where the hooks of {top} go; install examples/git/pre-commit by hand")
     hook_dir = Path(where) if os.path.isabs(where) else Path(folder) / where
     text = hook_text(invctl or this_invctl())
     targets = [hook_dir / name for name in HOOKS]
