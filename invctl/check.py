@@ -68,7 +68,7 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
         read = FileRead.read(path)
         # Whole-file scans first: a clean file (the usual case) costs no work per line.
         repeats = rawcheck.keys_may_repeat(read.data)
-        controls = rawcheck.may_hold_control(read.data) or b"\xc2" in read.data  # \xc2: raw U+0080..U+009F
+        controls = rawcheck.may_hold_control(read.data) or rawcheck.may_hold_c1(read.data)
         for line, raw in read.lines():
             if controls:
                 why = rawcheck.control_problem(raw)

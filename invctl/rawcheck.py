@@ -54,6 +54,15 @@ def may_hold_control(data: Any, end: int | None = None) -> bool:
     return data.find(b"\\", 0, end) >= 0 or data.find(b"\x7f", 0, end) >= 0
 
 
+_C1_UTF8 = re.compile(rb"\xc2[\x80-\x9f]")  # U+0080..U+009F as UTF-8
+
+
+def may_hold_c1(data: bytes) -> bool:
+    """Whether these bytes hold a C1 control character (raw: JSON need not escape them);
+    not fooled by £ or ° (\xc2\xa3, \xc2\xb0)."""
+    return _C1_UTF8.search(data) is not None
+
+
 def control_problem(raw: bytes, c1: bool = True) -> str | None:
     """Why this journal line holds a control character, naming the key; None if it does not.
 

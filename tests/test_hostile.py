@@ -377,3 +377,12 @@ def test_bad_utf8_in_every_reader(shop: Shop) -> None:
         assert f"{NOV}:2:" in r.err + r.out, (args, r.err)
     r = shop.run("void", f"01KA{2:022d}", "--reason", "test")  # the damaged line's id: not an event
     assert r.code == 1 and r.err.startswith("error: no event with id"), r.err
+
+
+def test_the_c1_prefilter_is_exact() -> None:
+    """check looks at lines one by one only when a file may hold a C1 control character:
+    U+0080..U+009F are caught, and £, °, é or 中 (common in names) do not make it look."""
+    from invctl.rawcheck import may_hold_c1
+
+    assert all(may_hold_c1(f"x{chr(c)}y".encode()) for c in range(0x80, 0xA0))
+    assert not may_hold_c1("£ 3° é 中 \u00a0".encode())
