@@ -754,3 +754,20 @@ def test_git_setup_outside_git_and_the_hook_source(tmp_path: Path) -> None:
     r = inv_run(tmp_path / "solo", "git-setup")
     assert r.returncode == 1 and "is not in a git repository" in r.stderr and r.stderr.count("\n") == 1
     assert HOOK.resolve() == (ROOT / "invctl" / "data" / "pre-commit").resolve()
+
+
+def test_git_setup_adds_the_merge_rules_an_older_ledger_lacks(tmp_path: Path) -> None:
+    """A ledger whose .gitattributes has only the journal rule (made before merge-toml):
+    git-setup appends the missing lines, keeps what was there, says so; a second run adds
+    nothing."""
+    origin = make_origin(tmp_path)
+    side = clone(origin, tmp_path / "side")
+    old = "# mine\njournal/** merge=union\n*.pdf binary\n"
+    (side / ".gitattributes").write_text(old, encoding="utf-8")
+    r = inv_run(side, "git-setup")
+    assert r.returncode == 0 and ".gitattributes: added items.toml merge=invctl-toml" in r.stderr
+    text = (side / ".gitattributes").read_text(encoding="utf-8")
+    assert text.startswith(old) and text.count("merge=invctl-toml") == 3 and text.count("merge=union") == 1
+    assert git(side, "check-attr", "merge", "--", "invctl.toml").endswith("merge: invctl-toml")
+    r = inv_run(side, "git-setup")
+    assert ".gitattributes" not in r.stderr and (side / ".gitattributes").read_text(encoding="utf-8") == text
