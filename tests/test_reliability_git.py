@@ -160,6 +160,15 @@ def commit_all(side: Path, message: str) -> None:
     git(side, "commit", "-q", "-m", message)
 
 
+def pull_after_push(a: Path, b: Path, *how: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """Both clones commit what they recorded; ``a`` pushes first, then ``b`` pulls (a merge,
+    unless ``how`` says otherwise): the parallel work of two shops meeting."""
+    commit_all(a, "a")
+    git(a, "push", "-q")
+    commit_all(b, "b")
+    return git_run(b, "pull", *(how or ("--no-rebase", "--no-edit")), **extra)
+
+
 def parents(side: Path) -> int:
     return len(git(side, "rev-list", "--parents", "-n", "1", "HEAD").split()) - 1
 
@@ -221,10 +230,7 @@ def test_pull_with_rebase_works_too(tmp_path: Path) -> None:
     inv(a, "item", "add", "CAP", "--name", "Cap")
     record(rng, b, "store2", day=4)
     inv(b, "item", "add", "SCARF", "--name", "Scarf")
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    pull = git_run(b, "pull", "--rebase")
+    pull = pull_after_push(a, b, "--rebase")
     assert pull.returncode == 0, pull.stdout + pull.stderr
     assert parents(b) == 1  # rebased, not merged
     assert "[CAP]" in (b / "items.toml").read_text() and "[SCARF]" in (b / "items.toml").read_text()
@@ -243,10 +249,7 @@ def test_without_the_union_rule_the_same_appends_conflict(tmp_path: Path) -> Non
     a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
     record(rng, a, "main", day=3)
     record(rng, b, "store2", day=3)
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    pull = pull_after_push(a, b)
     assert pull.returncode != 0
     assert f"CONFLICT (content): Merge conflict in {MONTH}" in pull.stdout + pull.stderr
     text = (b / MONTH).read_text(encoding="utf-8")
@@ -270,10 +273,7 @@ def test_the_same_import_on_two_clones_is_caught_after_the_merge(tmp_path: Path)
     sale = ["sell", sku, "2", "--price", "9.90", "--ref", "shopify:#1001:1", "--at", "2026-11-05T10:00"]
     first, second = inv(a, *sale), inv(b, *sale)
     assert first != second
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    assert pull_after_push(a, b).returncode == 0
     assert stock(b)[(sku, "main")][0] == 1000 - 4  # both count
     check = inv_run(b, "check")
     assert check.returncode == 1
@@ -302,10 +302,7 @@ def test_one_po_id_given_by_two_clones_is_caught_after_the_merge(tmp_path: Path)
     git(b, "pull", "-q", "--no-rebase", "--no-edit")
     inv(a, "order", "create", "--supplier", "acme", "--line", f"{sku}:10:5.00", "--at", "2026-11-05T09:00")
     inv(b, "order", "create", "--supplier", "globex", "--line", f"{sku}:20:4.00", "--at", "2026-11-05T11:00")
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    git(b, "pull", "-q", "--no-rebase", "--no-edit")
+    assert pull_after_push(a, b).returncode == 0
     check = inv_run(b, "check")
     assert check.returncode == 1
     [problem] = check.stdout.splitlines()
@@ -331,10 +328,7 @@ def test_two_clones_adding_items_conflict_and_keeping_both_resolves_it(tmp_path:
     a, b = clone(origin, tmp_path / "a"), clone(origin, tmp_path / "b")
     inv(a, "item", "add", "CAP", "--name", "Cap", "--price", "12.00", "--cost", "4.00")
     inv(b, "item", "add", "SCARF", "--name", "Scarf", "--price", "15.00", "--cost", "5.00")
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    pull = pull_after_push(a, b)
     assert pull.returncode != 0 and "CONFLICT (content): Merge conflict in items.toml" in pull.stdout + pull.stderr
     items = b / "items.toml"
     text = items.read_text(encoding="utf-8")
@@ -367,10 +361,7 @@ def test_with_the_merge_driver_items_added_on_two_clones_merge_cleanly(tmp_path:
     inv(a, "receive", "CAP", "2", "--cost", "4.00", "--at", "2026-11-06T10:00")
     inv(b, "item", "add", "SCARF", "--name", "Scarf", "--price", "15.00", "--cost", "5.00")
     inv(b, "receive", "SCARF", "3", "--cost", "5.00", "--at", "2026-11-06T11:00")
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    pull = pull_after_push(a, b)
     assert pull.returncode == 0, pull.stdout + pull.stderr
     assert parents(b) == 2
     items = (b / "items.toml").read_text(encoding="utf-8")
@@ -390,10 +381,7 @@ def test_with_the_merge_driver_a_location_added_on_each_clone_gives_both(tmp_pat
         assert '"store2"]' in text
         settings.write_text(text.replace('"store2"]', f'"store2", "{loc}"]'), encoding="utf-8")
         inv(side, "receive", "MILK", "5", "--cost", "1.00", "--loc", loc, "--at", "2026-11-07T10:00")
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    pull = pull_after_push(a, b)
     assert pull.returncode == 0, pull.stdout + pull.stderr
     assert tomllib.loads((b / "invctl.toml").read_text(encoding="utf-8"))["locations"] == ["main", "store2", "outlet", "popup"]
     assert inv_run(b, "check", "--strict").returncode == 0
@@ -406,10 +394,7 @@ def test_with_the_merge_driver_one_price_changed_twice_still_conflicts(tmp_path:
     a, b = _driver_clones(tmp_path)
     inv(a, "item", "set", "TEE-M", "--price", "21.00")
     inv(b, "item", "set", "TEE-M", "--price", "22.00")
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    pull = git_run(b, "pull", "--no-rebase", "--no-edit")
+    pull = pull_after_push(a, b)
     assert pull.returncode != 0 and "CONFLICT" in pull.stdout + pull.stderr
     assert "both sides changed TEE-M.price" in pull.stdout + pull.stderr
     items = (b / "items.toml").read_text(encoding="utf-8")
@@ -423,10 +408,7 @@ def test_with_the_merge_driver_but_no_invctl_on_path_git_merges_as_text(tmp_path
     a, b = _driver_clones(tmp_path)
     inv(a, "item", "add", "CAP", "--name", "Cap")
     inv(b, "item", "add", "SCARF", "--name", "Scarf")
-    commit_all(a, "a")
-    git(a, "push", "-q")
-    commit_all(b, "b")
-    pull = git_run(b, "pull", "--no-rebase", "--no-edit", PATH=os.defpath)
+    pull = pull_after_push(a, b, PATH=os.defpath)
     assert pull.returncode != 0
     items = (b / "items.toml").read_text(encoding="utf-8")
     assert "<<<<<<< ours" in items and "[CAP]" in items and "[SCARF]" in items
