@@ -16,6 +16,7 @@ from typing import Annotated, Any, Union
 import msgspec
 
 from invctl.errors import Refused
+from invctl.numbers import LIMIT
 from invctl.rawcheck import codepoint, has_control, shorten, shown
 
 # What decoding a journal line can raise: msgspec raises UnicodeDecodeError, not a
@@ -23,10 +24,8 @@ from invctl.rawcheck import codepoint, has_control, shorten, shown
 DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
 
 TS = Annotated[dt.datetime, msgspec.Meta(tz=True)]
-# Plain decimals only, below 10**12 (as writers allow): "1e999999" or a 25-digit quantity
-# decoded fine before and then hung or crashed the replay and the reports. 12 + 22 digits
-# stay within the 34 significant digits of the replay's arithmetic.
-LIMIT = 10**12
+# Plain decimals only, below LIMIT (as writers allow): "1e999999" or a 25-digit quantity
+# decoded fine before and then hung or crashed the replay and the reports.
 DECIMAL = r"^-?[0-9]{1,12}(\.[0-9]{1,22})?$"
 Qty = Annotated[int, msgspec.Meta(gt=-LIMIT, lt=LIMIT)] | Annotated[str, msgspec.Meta(pattern=DECIMAL)]
 Money = Annotated[str, msgspec.Meta(pattern=DECIMAL)]  # a decimal string such as "19.90"

@@ -7,26 +7,22 @@ import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
 from invctl.errors import Refused
-from invctl.numbers import Number, TooLarge, decimals_of, parse_decimal, round_money
+from invctl.numbers import LIMIT, Number, TooLarge, decimals_of, parse_decimal, round_money
 from invctl.rawcheck import has_control
 from invctl.settings import Ledger
 
-LIMIT = 10**12  # quantities and unit amounts typed on the command line stay below this
-_DIGITS = 12  # digits before the point below LIMIT
 _FINEST = Decimal(1).scaleb(-22)
 
 
 def qty(text: str, what: str = "quantity", *, allow_zero: bool = False, signed: bool = False) -> Number:
     try:
+        # parse_decimal refuses 10^12 and more: 1e999999 used to crash the encoder with a
+        # traceback, and abs() of 1e999999999 overflows the context; no stock is this large.
         d = parse_decimal(str(text))
     except TooLarge:
-        d = Decimal(LIMIT)
+        raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the number") from None
     except ValueError:
         raise Refused(f"{what} {text!r} is not a number; give a whole number like 3 or a decimal like 1.5") from None
-    if d != 0 and d.adjusted() >= _DIGITS:
-        # 1e999999 used to crash the encoder with a traceback, and abs() of 1e999999999
-        # overflows the context (adjusted() does no arithmetic); no stock is this large.
-        raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the number")
     if d != d.quantize(_FINEST, rounding=ROUND_DOWN):
         # The journal keeps at most 22 decimals (12 + 22 digits: the replay's precision).
         raise Refused(f"{what} {text} has too many decimals (at most 22); round it")
@@ -47,16 +43,13 @@ def qty_json(value: Number) -> int | str:
 def money(ledger: Ledger, text: str, what: str = "amount") -> str:
     """Money as the journal stores it: a decimal string with at most the currency's decimals."""
     try:
-        d = parse_decimal(str(text))
+        d = parse_decimal(str(text))  # below 10^12: beyond, qty x cost would lose digits
     except TooLarge:
-        d = Decimal(LIMIT)
+        raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the amount") from None
     except ValueError:
         raise Refused(f"{what} {text!r} is not a number; give an amount like 6.20") from None
     if d < 0:
         raise Refused(f"{what} must not be negative, not {text}")
-    if d != 0 and d.adjusted() >= _DIGITS:
-        # Beyond this, qty x cost would lose digits in 34-digit decimal arithmetic.
-        raise Refused(f"{what} {text} is too large (the limit is {LIMIT:,}); check the amount")
     places = ledger.settings.places
     if decimals_of(d) > places:
         raise Refused(

@@ -26,8 +26,14 @@ def currency_places(currency: str) -> int:
     return _MINOR_UNITS.get(currency.upper(), 2)
 
 
+# Quantities and unit amounts stay below this, in the journal and as typed: 12 digits before
+# the point and 22 after stay within the 34 significant digits of the replay's arithmetic.
+LIMIT = 10**12
+_LIMIT_DIGITS = 12  # Decimal.adjusted() of the smallest number too large
+
+
 class TooLarge(ValueError):
-    """A finite number of 10^12 or more: no quantity or amount is that big."""
+    """A finite number of LIMIT or more: no quantity or amount is that big."""
 
 
 def parse_decimal(text: str) -> Decimal:
@@ -38,8 +44,10 @@ def parse_decimal(text: str) -> Decimal:
         raise ValueError(f"{text!r} is not a number") from None
     if not value.is_finite():
         raise ValueError(f"{text!r} is not a finite number")
-    if value and value.adjusted() >= 12:  # 1e309 is finite, but no stock or price is that big
-        raise TooLarge(f"{text[:40]!r} is too large (1,000,000,000,000 or more)")
+    # 1e309 is finite, but no stock or price is that big; adjusted() does no arithmetic
+    # (abs() of 1e999999999 would overflow the context).
+    if value and value.adjusted() >= _LIMIT_DIGITS:
+        raise TooLarge(f"{text[:40]!r} is too large ({LIMIT:,} or more)")
     return value
 
 

@@ -116,6 +116,21 @@ def test_unknown_sku_refuses_unless_skip_bad(ashop: Shop, tmp_path: Path) -> Non
     assert len(events(ashop)) == 1
 
 
+def test_prices_out_of_range_name_their_row(ashop: Shop, tmp_path: Path) -> None:
+    """A price of 10^12 or more (an exponent, a misplaced column) or below 0 is out of
+    range, a word is not a number: each named with its row, nothing imported."""
+    f = _csv(tmp_path,
+             "#1,a@b.c,paid,2026-10-01 10:00:00 +0200,EUR,,,DE,1,T,1e13,TEE-M,0\n",
+             "#2,a@b.c,paid,2026-10-01 11:00:00 +0200,EUR,,,DE,1,T,-1,TEE-M,0\n",
+             "#3,a@b.c,paid,2026-10-01 11:00:00 +0200,EUR,,,DE,1,T,free,TEE-M,0\n")
+    r = ashop.run("import", "orders", str(f), "--skip-bad")
+    assert r.code == 0 and "Traceback" not in r.err
+    assert "o.csv:2: Lineitem price 1e13 is out of range" in r.err
+    assert "o.csv:3: Lineitem price -1 is out of range" in r.err
+    assert "o.csv:4: Lineitem price 'free' is not a number" in r.err
+    assert ashop.journal_bytes() == b""
+
+
 def test_dry_run_writes_nothing(ashop: Shop) -> None:
     ashop.ok("receive", "MILK", "1", "--cost", "1")
     before = ashop.journal_bytes()

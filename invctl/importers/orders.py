@@ -356,13 +356,15 @@ def _region(country: str, area: str) -> str | None:
 
 
 def _amount(text: str, what: str) -> Decimal:
-    try:
-        from invctl.numbers import parse_decimal
+    from invctl.numbers import TooLarge, parse_decimal
 
+    try:
         d = parse_decimal(text)
+    except TooLarge:
+        raise Refused(f"{what} {text} is out of range") from None
     except ValueError:
         raise Refused(f"{what} {text!r} is not a number") from None
-    if d < 0 or d >= inputs.LIMIT:
+    if d < 0:
         raise Refused(f"{what} {text} is out of range")
     return d
 
