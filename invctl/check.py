@@ -81,7 +81,7 @@ def check_ledger(ledger: Ledger) -> list[Problem]:
                                                        "last value (invctl stock too): remove one of them"))
             try:
                 ev = E.decoder.decode(raw)
-            except (msgspec.DecodeError, UnicodeDecodeError) as exc:  # msgspec: bad UTF-8 raises the latter
+            except E.DECODE_ERRORS as exc:
                 # Said again by the replay when it reads that key (the same Problem: one is kept);
                 # the stock replay does not read every key (a sale's price, say).
                 problems.append(decode_error(rel, line, exc))
@@ -184,7 +184,7 @@ def _void_targets(ledger: Ledger) -> set[str]:
     for _, _, raw in find_lines(ledger, b'"voided"'):
         try:
             ev = decoder.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except E.DECODE_ERRORS:
             continue
         if ev.type == "voided" and ev.target is not None:
             out.add(ev.target)

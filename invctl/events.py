@@ -17,11 +17,10 @@ import msgspec
 
 from invctl.errors import Refused
 from invctl.numbers import LIMIT
+from invctl.rawcheck import (
+    DECODE_ERRORS as DECODE_ERRORS,  # re-exported: what decoding a line raises
+)
 from invctl.rawcheck import codepoint, has_control, shorten, shown
-
-# What decoding a journal line can raise: msgspec raises UnicodeDecodeError, not a
-# DecodeError, for bad UTF-8 inside a string value.
-DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
 
 TS = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 # Plain decimals only, below LIMIT (as writers allow): "1e999999" or a 25-digit quantity

@@ -13,6 +13,9 @@ from typing import Any
 
 import msgspec
 
+# What decoding a journal line can raise: msgspec raises UnicodeDecodeError, not a
+# DecodeError, for bad UTF-8 inside a string value. (events.DECODE_ERRORS is this.)
+DECODE_ERRORS = (msgspec.DecodeError, UnicodeDecodeError)
 
 def shorten(text: str, limit: int = 300) -> str:
     """A message that echoes a 10 MB value is not one line a person can read."""
@@ -72,7 +75,7 @@ def control_problem(raw: bytes, c1: bool = True) -> str | None:
     pattern = _CONTROL if c1 else _C0_DEL
     try:
         doc = msgspec.json.decode(raw)
-    except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 raises the latter
+    except DECODE_ERRORS:
         return None  # reported as a line that does not parse
     found = _find_control(doc, "", pattern)
     if found is None:
@@ -123,7 +126,7 @@ def keys_may_repeat(data: bytes) -> bool:
         return True
     try:
         distinct = sum(map(len, _KEYS.decode_lines(data)))
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except DECODE_ERRORS:
         return True  # a bad or blank line: look line by line
     return data.count(b'":') != distinct
 
@@ -134,7 +137,7 @@ def repeated_key(raw: bytes) -> str | None:
         try:
             if raw.count(b'":') == len(_KEYS.decode(raw)):
                 return None
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except DECODE_ERRORS:
             return None  # reported as a line that does not parse
     import json
 

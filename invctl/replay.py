@@ -175,7 +175,7 @@ class _Run:
     def _note(self, raw: bytes) -> None:
         try:
             ev = _note_decoder.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 raises the latter
+        except E.DECODE_ERRORS:
             return  # reported by the main pass
         if ev.type == "voided" and ev.target is not None:
             self.state.voided.add(ev.target)
@@ -368,7 +368,7 @@ class _Run:
                 if rawcheck.may_hold_control(chunk.obj, chunk.nbytes):
                     self._controls(chunk.obj, chunk.nbytes, path, first, evs)
                 return evs
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except E.DECODE_ERRORS:
             pass
         evs = []
         decode = self.decode
@@ -376,7 +376,7 @@ class _Run:
         for line, raw in enumerate(bytes(chunk).split(b"\n")[:-1], first):
             try:
                 ev = decode(raw)
-            except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            except E.DECODE_ERRORS as exc:
                 evs.append(None)
                 if raw.strip():
                     problems.append(decode_error(self.state.ledger.rel(path), line, exc))

@@ -19,8 +19,6 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import msgspec
-
 from invctl import events as E
 from invctl import inputs
 from invctl.errors import Refused
@@ -439,7 +437,7 @@ def existing_refs(ledger: Ledger) -> set[tuple[str, str, str | None]]:
     for _, _, raw in find_lines(ledger, b'"ref"'):
         try:
             ev = E.decoder.decode(raw)
-        except (msgspec.DecodeError, UnicodeDecodeError):  # msgspec: bad UTF-8 raises the latter
+        except E.DECODE_ERRORS:
             continue
         if ev.ref is not None:
             seen.add((type(ev).__struct_config__.tag, ev.ref, getattr(ev, "sku", None)))
