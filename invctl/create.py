@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from invctl.errors import Refused
-from invctl.files import create_file, make_dirs
+from invctl.files import create_file, make_dirs, write_atomic
 from invctl.schema import Invalid, validate
 from invctl.settings import SETTINGS_FILE, Settings
 
@@ -104,11 +104,10 @@ def init_ledger(folder: Path, *, currency: str = "EUR", costing: str = "fifo", t
     for name, text in files.items():
         path = folder / name
         make_dirs(path.parent)
-        if name.startswith(".git") and path.exists():
-            existing = path.read_text(encoding="utf-8")
-            if text.strip().splitlines()[-1] in existing:
-                continue
-            text = existing.rstrip("\n") + "\n" + text
+        if name.startswith(".git"):  # may be there already (a ledger inside a repository)
+            if add_rules(path, text):
+                written.append(name)
+            continue
         create_file(path, text.encode("utf-8"))
         written.append(name)
     if git and shutil.which("git"):
@@ -116,6 +115,38 @@ def init_ledger(folder: Path, *, currency: str = "EUR", costing: str = "fifo", t
             subprocess.run(["git", "init", "-q", str(folder)], check=False)
         setup_merge_driver(folder)
     return written
+
+
+def add_rules(path: Path, block: str) -> list[str]:
+    """Add to a git file (.gitattributes, .gitignore) the rule lines of ``block`` it lacks,
+    each group with the comment above it in ``block``; what is there is kept as it is. A
+    new file gets the whole block. Returns the rule lines added."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    have = {line.strip() for line in text.splitlines()}
+    out: list[str] = []
+    added: list[str] = []
+    comment: list[str] = []  # the comment lines above the current group of rules
+    after_rule = True
+    for line in block.splitlines():
+        if line.startswith("#"):
+            comment = [line] if after_rule else [*comment, line]
+            after_rule = False
+            continue
+        after_rule = True
+        if line and line not in have:
+            out += comment + [line]
+            comment = []
+            added.append(line)
+    if not added:
+        return []
+    if text and not text.endswith("\n"):
+        text += "\n"
+    data = (text + "\n".join(out) + "\n").encode("utf-8")
+    if path.exists():
+        write_atomic(path, data)
+    else:
+        create_file(path, data)
+    return added
 
 
 def setup_merge_driver(folder: Path) -> None:

@@ -25,7 +25,7 @@ import sys
 from importlib import resources
 from pathlib import Path
 
-from invctl.create import GITATTRIBUTES, setup_merge_driver
+from invctl.create import GITATTRIBUTES, add_rules, setup_merge_driver
 from invctl.errors import Refused
 from invctl.files import write_atomic
 
@@ -59,7 +59,7 @@ def setup(folder: Path, *, hooks: bool, force: bool = False, invctl: str | None 
     if top is None:
         raise Refused(f"{folder} is not in a git repository; clone the ledger first, or run `git init` (see docs/git.md)")
     done = []
-    added = _attributes(folder)
+    added = add_rules(folder / ".gitattributes", GITATTRIBUTES)
     if added:
         done.append(f".gitattributes: added {', '.join(added)} (commit it, so that every clone has it)")
     setup_merge_driver(folder)
@@ -81,19 +81,6 @@ def setup(folder: Path, *, hooks: bool, force: bool = False, invctl: str | None 
         write_atomic(path, text.encode(), keep_mode=False, mode=0o750)
         done.append(f"hook {path.name} installed ({path})")
     return done
-
-
-def _attributes(folder: Path) -> list[str]:
-    """Add the merge rules `invctl init` writes that the ledger's .gitattributes lacks (a
-    ledger made by an older invctl, or by hand); the lines already there are kept as they are."""
-    path = folder / ".gitattributes"
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    have = {line.strip() for line in text.splitlines()}
-    missing = [line for line in GITATTRIBUTES.splitlines() if line and not line.startswith("#") and line not in have]
-    if missing:
-        write_atomic(path, (text + ("\n" if text and not text.endswith("\n") else "")
-                            + "# added by `invctl git-setup`\n" + "\n".join(missing) + "\n").encode())
-    return missing
 
 
 def _git(folder: Path, *args: str) -> str | None:

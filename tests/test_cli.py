@@ -72,6 +72,21 @@ def test_init_writes_a_git_ready_ledger(tmp_path: Path) -> None:
     assert ".invctl/" in (folder / ".gitignore").read_text().splitlines()
 
 
+def test_init_adds_only_missing_git_rules_to_files_already_there(tmp_path: Path) -> None:
+    """A folder with its own .gitattributes and .gitignore (one rule already there): init
+    keeps them as they are and adds each missing rule once, with its comment."""
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    (folder / ".gitattributes").write_text("*.pdf binary\njournal/** merge=union\n")
+    (folder / ".gitignore").write_text("*.bak")
+    code, _, err = invoke("init", str(folder), "--currency", "EUR", "--no-git")
+    assert code == 0, err
+    attributes = (folder / ".gitattributes").read_text()
+    assert attributes.startswith("*.pdf binary\njournal/** merge=union\n# Items, suppliers and settings")
+    assert attributes.count("journal/** merge=union") == 1 and attributes.count("merge=invctl-toml") == 3
+    assert (folder / ".gitignore").read_text() == "*.bak\n# Local only: replay cache, write lock, alert state.\n.invctl/\n"
+
+
 def test_init_refuses_an_existing_ledger(tmp_path: Path) -> None:
     folder = tmp_path / "shop"
     assert invoke("init", str(folder), "--no-git", "--timezone", "UTC")[0] == 0
